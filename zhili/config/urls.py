@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from zhili.accounts.api import router as accounts_router
+from zhili.areas.api import router as areas_router
+from zhili.core.api import build_api
+from zhili.core.api_routes import router as core_router
+from zhili.core.ui import HealthView, ReadyView
+from zhili.orgs.api import router as orgs_router
+
+api = build_api()
+api.add_router("/", core_router)
+api.add_router("/areas", areas_router)
+api.add_router("/orgs", orgs_router)
+api.add_router("/accounts", accounts_router)
+
+urlpatterns = [
+    path("healthz", HealthView.as_view(), name="healthz"),
+    path("readyz", ReadyView.as_view(), name="readyz"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("zhili.accounts.urls")),
+    path("areas/", include("zhili.areas.urls")),
+    path("orgs/", include("zhili.orgs.urls")),
+    path("", include("zhili.core.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,144 @@
+"""Platform-wide models: the audit trail, background jobs and scheduler slots."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhili.core.scoping import ScopedQuerySet
+
+
+class AuditLogQuerySet(ScopedQuerySet):
+    scope_area_field = "area_code"
+    # The audit trail records history as it happened: it is never rewritten.
+    rezone = False
+
+
+class AuditLog(models.Model):
+    """One append-only, hash-chained row per security-relevant action (安全审计).
+
+    Written only by `zhili.core.audit.record()`, from services, never from signals. Each row's
+    `hash` covers its content and the previous row's hash, so deleting or editing a row breaks
+    the chain and `zhili audit verify` finds it. The database also refuses UPDATE and DELETE.
+    """
+
+    seq = models.BigIntegerField(unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", db_constraint=False,
+    )
+    actor_name = models.CharField(_("actor"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=64, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(max_length=16, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    target_type = models.CharField(_("target type"), max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(_("target"), max_length=255, blank=True)
+    area_code = models.CharField(max_length=15, blank=True, db_index=True)
+    changes = models.JSONField(_("details"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit log")
+        indexes = [models.Index(fields=["area_code", "created_at"])]
+
+    def __str__(self):
+        return f"#{self.seq} {self.action} {self.target_repr}"
+
+
+class AuditChainHead(models.Model):
+    """A single row holding the chain's tip; locking it serialises appends to the chain."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self):
+        return f"audit chain tip #{self.seq}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class JobQuerySet(ScopedQuerySet):
+    scope_area_field = None
+
+    def scope_q(self, scope):
+        # A job (an import, an export) is its creator's own work.
+        return models.Q(created_by_id=scope.user_id) if scope.user_id else None
+
+
+class Job(models.Model):
+    """A user-visible background job (import, export, re-zoning) with progress and a result."""
+
+    kind = models.CharField(_("kind"), max_length=64)
+    title = models.CharField(_("title"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    area_code = models.CharField(max_length=15, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    input_file = models.FileField(upload_to="jobs/in/%Y/%m", blank=True)
+    output_file = models.FileField(upload_to="jobs/out/%Y/%m", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, int(100 * self.progress_done / self.progress_total))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+class ScheduledRun(models.Model):
+    """One row per (cron job, time slot): the unique key makes each slot run exactly once,
+    however many schedulers are running."""
+
+    job = models.CharField(max_length=100)
+    slot = models.DateTimeField()
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    task_result_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="uniq_job_slot")]
+
+    def __str__(self):
+        return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M}"
