@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -109,6 +111,19 @@ class AreaCreateView(ServiceFormView):
     template_name = "areas/form.html"
     form_class = AreaCreateForm
     success_message = _("The area was created.")
+
+    def get(self, request, *args, **kwargs):
+        return self._refuse_under_grid() or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        return self._refuse_under_grid() or super().post(request, *args, **kwargs)
+
+    def _refuse_under_grid(self):
+        if self.object.level >= AreaLevel.GRID or not self.object.is_active:
+            messages.error(self.request, _("No areas can be added under %(name)s.")
+                           % {"name": self.object.name})
+            return redirect(self.object.get_absolute_url())
+        return None
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "level": self.object.level + 1}

@@ -90,7 +90,7 @@ class JobOut(Schema):
     finished_at: dt.datetime | None
 
 
-@router.get("/jobs/{pk}", scope=RouteScope(Job, "view", lookup="pk"), response=JobOut,
+@router.get("/jobs/{int:pk}", scope=RouteScope(Job, "view", lookup="pk"), response=JobOut,
             summary="A background job's progress and result")
 def job_detail(request, pk: int):
     return request.scoped_object

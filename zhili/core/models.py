@@ -77,9 +77,11 @@ class JobStatus(models.TextChoices):
 class JobQuerySet(ScopedQuerySet):
     scope_area_field = None
 
-    def scope_q(self, scope):
-        # A job (an import, an export) is its creator's own work.
-        return models.Q(created_by_id=scope.user_id) if scope.user_id else None
+    def in_scope(self, user):
+        # A job (an import, an export) is its creator's own work, even for a superuser: its
+        # output may hold personal data exported under the creator's purpose.
+        user_id = getattr(user, "pk", None)
+        return self.filter(created_by_id=user_id) if user_id else self.none()
 
 
 class Job(models.Model):

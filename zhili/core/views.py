@@ -24,6 +24,7 @@ FINAL_METHODS = ("get_object", "get_queryset", "dispatch")
 
 class ZhiliView(View):
     route_scope: RouteScope | None = None
+    http_method_names = ["get", "post", "head", "options"]
     title: str = ""
     object = None
 

@@ -1,0 +1,18 @@
+"""Settings for the test suite: the real settings with fast hashing, inline tasks, temp files."""
+
+import os
+import tempfile
+
+os.environ.setdefault("ZHILI_DATA_DIR", tempfile.mkdtemp(prefix="zhili-test-"))
+
+from zhili.config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tasks run inline when their transaction commits, so a test sees the job's outcome.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LANGUAGE_CODE = "en"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when missing
