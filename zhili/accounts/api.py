@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Schema
+from ninja import Field, Query, Schema, Status
 
 from zhili.accounts import services
 from zhili.accounts.models import ApiKey, Position, Role, User
@@ -144,7 +144,7 @@ def create_user(request, payload: UserIn):
         area=_area(request, payload.area_id, "area_id"),
         org=_org(request, payload.org_id, "org_id"), title=payload.title,
     )
-    return 201, _with_positions([user])[0]
+    return Status(201, _with_positions([user])[0])
 
 
 class UserPatch(Schema):
@@ -176,7 +176,7 @@ def grant_position(request, pk: int, payload: PositionIn):
         area=_area(request, payload.area_id, "area_id"),
         org=_org(request, payload.org_id, "org_id"), title=payload.title,
     )
-    return 201, position_out(position)
+    return Status(201, position_out(position))
 
 
 @router.post("/positions/{int:pk}/end", scope=RouteScope(Position, "change", lookup="pk"),
@@ -226,7 +226,7 @@ def create_api_key(request, payload: ApiKeyIn):
                                        org=_org(request, payload.org_id, "org_id"),
                                        name=payload.name)
     data = ApiKeyOut.from_orm(key).dict()
-    return 201, {**data, "key": raw}
+    return Status(201, {**data, "key": raw})
 
 
 @router.post("/api-keys/{int:pk}/revoke", scope=RouteScope(ApiKey, "change", lookup="pk"),

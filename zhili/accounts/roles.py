@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from zhili.core.scoping import AREA, ORG
 
-VIEW_BASE = ["areas.view_area", "orgs.view_organisation", "core.view_job"]
+# Every role: background jobs are visible only to whoever started them.
+COMMON = ["core.view_job"]
+VIEW_BASE = ["areas.view_area", "orgs.view_organisation"]
 MANAGE_AREA = [
     "areas.view_area", "areas.add_area", "areas.change_area", "areas.merge_area",
     "areas.import_area",

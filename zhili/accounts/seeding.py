@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, Permission
 
 def sync_roles(sender=None, using="default", **kwargs) -> None:
     from zhili.accounts.models import Role
-    from zhili.accounts.roles import ROLES
+    from zhili.accounts.roles import COMMON, ROLES
 
     perms = {
         f"{p.content_type.app_label}.{p.codename}": p
@@ -18,5 +18,5 @@ def sync_roles(sender=None, using="default", **kwargs) -> None:
             role = Role.objects.using(using).create(
                 code=code, name=str(name), scope_kind=scope_kind, group=group, sort=order
             )
-        wanted = [perms[name] for name in perm_names if name in perms]
+        wanted = [perms[name] for name in [*COMMON, *perm_names] if name in perms]
         role.group.permissions.add(*wanted)

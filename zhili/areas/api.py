@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Query, Schema
+from ninja import Field, File, Form, Query, Schema, Status
 from ninja.files import UploadedFile
 
 from zhili.areas import queries, services, transfer
@@ -128,7 +128,7 @@ def create_area(request, payload: AreaIn):
     data = payload.dict(exclude={"parent_id"})
     area = services.create_area(actor=request.auth, parent=parent,
                                 **{k: v for k, v in data.items() if v is not None})
-    return 201, area
+    return Status(201, area)
 
 
 class AreaPatch(Schema):
@@ -238,4 +238,4 @@ def import_areas(request, file: File[UploadedFile], dry_run: Form[bool] = True):
     job = start_job(actor=request.auth, kind="areas.import",
                     title=_("Area import: %(file)s") % {"file": file.name},
                     params={"dry_run": dry_run}, input_name=file.name, input_data=file.read())
-    return 202, {"job_id": job.pk, "status_url": f"/api/v1/jobs/{job.pk}"}
+    return Status(202, {"job_id": job.pk, "status_url": f"/api/v1/jobs/{job.pk}"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Schema
+from ninja import Field, Query, Schema, Status
 
 from zhili.areas.models import Area
 from zhili.core.api import RouteScope, ScopedRouter
@@ -96,7 +96,7 @@ def _resolve(request, data: dict) -> dict:
              summary="Create an organisation")
 def create_organisation(request, payload: OrganisationIn):
     org = services.create_organisation(actor=request.auth, **_resolve(request, payload.dict()))
-    return 201, org
+    return Status(201, org)
 
 
 class OrganisationPatch(Schema):
