@@ -196,9 +196,12 @@ class ApiKeyOut(Schema):
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
 
-    @staticmethod
-    def resolve_role(obj):
-        return obj.role.code
+
+
+def api_key_out(key: ApiKey) -> dict:
+    return {"id": key.pk, "name": key.name, "org_id": key.org_id, "role": key.role.code,
+            "prefix": key.prefix, "created_at": key.created_at, "last_used_at": key.last_used_at,
+            "revoked_at": key.revoked_at}
 
 
 class ApiKeyCreated(ApiKeyOut):
@@ -216,7 +219,7 @@ def list_api_keys(request, org_id: int | None = None):
     qs = ApiKey.objects.restrict(request.auth).select_related("role")
     if org_id:
         qs = qs.filter(org_id=org_id)
-    return list(qs[:500])
+    return [api_key_out(key) for key in qs[:500]]
 
 
 @router.post("/api-keys", scope=RouteScope(ApiKey, "add"), response={201: ApiKeyCreated},
@@ -225,11 +228,10 @@ def create_api_key(request, payload: ApiKeyIn):
     key, raw = services.create_api_key(actor=request.auth,
                                        org=_org(request, payload.org_id, "org_id"),
                                        name=payload.name)
-    data = ApiKeyOut.from_orm(key).dict()
-    return Status(201, {**data, "key": raw})
+    return Status(201, {**api_key_out(key), "key": raw})
 
 
 @router.post("/api-keys/{int:pk}/revoke", scope=RouteScope(ApiKey, "change", lookup="pk"),
              response=ApiKeyOut, summary="Revoke an API key")
 def revoke_api_key(request, pk: int):
-    return services.revoke_api_key(actor=request.auth, key=request.scoped_object)
+    return api_key_out(services.revoke_api_key(actor=request.auth, key=request.scoped_object))

@@ -31,45 +31,53 @@ class LoginRefused(Exception):
 
 
 def sign_in(*, username: str, password: str) -> User:
-    """Check a password with lockout after repeated failures; every attempt is audited."""
+    """Check a password with lockout after repeated failures; every attempt is audited.
+
+    The failure count and the audit row are committed before the refusal is raised.
+    """
     username = (username or "").strip()
-    refused = LoginRefused(_("Wrong user name or password."))
     with transaction.atomic():
         user = User.objects.select_for_update().filter(username=username).first()
-        if user is None or user.is_service:
-            audit.record(actor=None, actor_name=username, action="auth.login_failed",
-                         changes={"reason": "unknown user"})
-            raise refused
-        if user.is_locked:
-            audit.record(actor=user, action="auth.login_locked", target=user)
-            minutes = max(1, int((user.locked_until - timezone.now()).total_seconds() // 60) + 1)
-            raise LoginRefused(
-                _("Too many failed attempts: this account is locked for %(m)d more minutes.")
-                % {"m": minutes}
-            )
-        if not user.is_active or not user.check_password(password):
-            user.failed_logins += 1
-            changes = {"reason": "inactive" if not user.is_active else "bad password",
-                       "failures": user.failed_logins}
-            if user.failed_logins >= settings.ZHILI_LOGIN_MAX_FAILURES:
-                user.locked_until = timezone.now() + timedelta(
-                    minutes=settings.ZHILI_LOGIN_LOCKOUT_MINUTES)
-                user.failed_logins = 0
-                changes["locked_until"] = user.locked_until
-            user.save(update_fields=["failed_logins", "locked_until"])
-            audit.record(actor=user, action="auth.login_failed", target=user, changes=changes)
-            if "locked_until" in changes:
-                raise LoginRefused(
-                    _("Too many failed attempts: this account is locked for %(m)d minutes.")
-                    % {"m": settings.ZHILI_LOGIN_LOCKOUT_MINUTES}
-                )
-            raise refused
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login = timezone.now()
-        user.save(update_fields=["failed_logins", "locked_until", "last_login"])
-        audit.record(actor=user, action="auth.login", target=user)
+        refusal = _check_sign_in(user, username, password)
+    if refusal:
+        raise LoginRefused(refusal)
     return user
+
+
+def _check_sign_in(user: User | None, username: str, password: str) -> str | None:
+    """Record the attempt; return the message to show when it is refused."""
+    wrong = _("Wrong user name or password.")
+    if user is None or user.is_service:
+        audit.record(actor=None, actor_name=username, action="auth.login_failed",
+                     changes={"reason": "unknown user"})
+        return wrong
+    if user.is_locked:
+        audit.record(actor=user, action="auth.login_locked", target=user)
+        minutes = max(1, int((user.locked_until - timezone.now()).total_seconds() // 60) + 1)
+        return _("Too many failed attempts: this account is locked for %(m)d more minutes.") % {
+            "m": minutes}
+    if not user.is_active or not user.check_password(password):
+        user.failed_logins += 1
+        changes = {"reason": "inactive" if not user.is_active else "bad password",
+                   "failures": user.failed_logins}
+        locked = user.failed_logins >= settings.ZHILI_LOGIN_MAX_FAILURES
+        if locked:
+            user.locked_until = timezone.now() + timedelta(
+                minutes=settings.ZHILI_LOGIN_LOCKOUT_MINUTES)
+            user.failed_logins = 0
+            changes["locked_until"] = user.locked_until
+        user.save(update_fields=["failed_logins", "locked_until"])
+        audit.record(actor=user, action="auth.login_failed", target=user, changes=changes)
+        if locked:
+            return _("Too many failed attempts: this account is locked for %(m)d minutes.") % {
+                "m": settings.ZHILI_LOGIN_LOCKOUT_MINUTES}
+        return wrong
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login = timezone.now()
+    user.save(update_fields=["failed_logins", "locked_until", "last_login"])
+    audit.record(actor=user, action="auth.login", target=user)
+    return None
 
 
 def record_logout(*, user) -> None:
@@ -324,7 +332,7 @@ class ApiKeyRefused(Exception):
 def authenticate_api_key(raw: str | None) -> User:
     """The service user behind a presented key; `ApiKeyRefused` says why not. Use is audited
     once an hour per key (not per request: feeds send thousands), refusals every time."""
-    parts = (raw or "").strip().split("_")
+    parts = (raw or "").strip().split("_", 2)  # the secret part may itself contain "_"
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         audit.record(actor=None, action="apikey.rejected", changes={"reason": "malformed"})
         raise ApiKeyRefused(_("The API key is malformed."))

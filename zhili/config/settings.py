@@ -137,6 +137,10 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_NAME = "zhili_session"
 X_FRAME_OPTIONS = "SAMEORIGIN"
+# Behind nginx: believe X-Forwarded-For / X-Forwarded-Proto from the proxy.
+ZHILI_TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
+if ZHILI_TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LANGUAGE_CODE = env_str("LANGUAGE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -16,3 +16,5 @@ STORAGES = {
 }
 LANGUAGE_CODE = "en"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when missing
+# Persistent connections (kept by live-server threads) would block dropping the test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

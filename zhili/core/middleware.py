@@ -11,7 +11,7 @@ def client_ip(request) -> str | None:
     # Behind a reverse proxy set ZHILI_TRUSTED_PROXY so X-Forwarded-For is believed.
     from django.conf import settings
 
-    if getattr(settings, "ZHILI_TRUSTED_PROXY", False):
+    if settings.ZHILI_TRUSTED_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             return forwarded.split(",")[0].strip()
