@@ -48,7 +48,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "zhili.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "zhili.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -182,4 +182,5 @@ LOGGING = logging_config(
 )
 
 NINJA_PAGINATION_MAX_LIMIT = 500
+ZHILI_METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 ZHILI_DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Zhili@2026demo")

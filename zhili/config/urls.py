@@ -7,7 +7,7 @@ from zhili.accounts.api import router as accounts_router
 from zhili.areas.api import router as areas_router
 from zhili.core.api import build_api
 from zhili.core.api_routes import router as core_router
-from zhili.core.ui import HealthView, ReadyView
+from zhili.core.ui import HealthView, MetricsView, ReadyView
 from zhili.orgs.api import router as orgs_router
 
 api = build_api()
@@ -19,6 +19,7 @@ api.add_router("/accounts", accounts_router)
 urlpatterns = [
     path("healthz", HealthView.as_view(), name="healthz"),
     path("readyz", ReadyView.as_view(), name="readyz"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -37,3 +37,27 @@ class RequestIdMiddleware:
             context.reset(token)
         response["X-Request-Id"] = request_id
         return response
+
+
+class LanguageMiddleware:
+    """Chinese unless the user chose otherwise (the language switch sets a cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, which on many office
+    PCs is English; the platform's users work in Chinese.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.utils import translation
+
+        supported = {code for code, _name in settings.LANGUAGES}
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

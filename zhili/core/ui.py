@@ -7,7 +7,7 @@ import datetime as dt
 from django import forms
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 from zhili.core import codes
@@ -41,6 +41,25 @@ class ReadyView(ZhiliView):
             return JsonResponse({"status": "migrations pending", "pending": len(pending)},
                                 status=503)
         return JsonResponse({"status": "ready"})
+
+
+@public
+class MetricsView(ZhiliView):
+    """Prometheus text metrics. Open to loopback, or to anyone presenting ZHILI_METRICS_TOKEN."""
+
+    def get(self, request):
+        from django.conf import settings
+
+        from zhili.core.metrics import render
+
+        token = settings.ZHILI_METRICS_TOKEN
+        if token:
+            allowed = request.headers.get("Authorization", "") == f"Bearer {token}"
+        else:
+            allowed = request.META.get("REMOTE_ADDR") in ("127.0.0.1", "::1")
+        if not allowed:
+            return HttpResponse(status=403)
+        return HttpResponse(render(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 class HomeView(PageView):

@@ -12,6 +12,13 @@ def test_chinese_is_the_default_and_english_switchable(client, personas, setting
 
 
 @pytest.mark.django_db
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in page.content.decode() and page["Content-Language"] == "zh-hans"
+
+
+@pytest.mark.django_db
 def test_api_errors_are_translated(client, personas, settings):
     settings.LANGUAGE_CODE = "zh-hans"
     client.force_login(personas["grid_worker"].user)
