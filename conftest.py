@@ -38,3 +38,17 @@ def live_db(transactional_db):
     from zhili.core import dbguard
 
     dbguard.remove(connection)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_connections(django_db_setup, django_db_blocker):
+    """Live-server request threads may leave PostgreSQL sessions open, which would block
+    dropping the test database at the end of the run: end them first."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")

@@ -95,7 +95,7 @@ class Position(models.Model):
     role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT)
     area = models.ForeignKey("areas.Area", verbose_name=_("area"), on_delete=models.PROTECT,
                              related_name="positions")
-    area_code = models.CharField(max_length=codes.CODE_WIDTH, db_index=True, editable=False)
+    area_code = models.CharField(max_length=codes.CODE_WIDTH, editable=False)
     org = models.ForeignKey("orgs.Organisation", verbose_name=_("organisation"), null=True,
                             blank=True, on_delete=models.PROTECT, related_name="positions")
     title = models.CharField(_("title"), max_length=60, blank=True,
@@ -112,6 +112,7 @@ class Position(models.Model):
         ordering = ["user", "id"]
         verbose_name = _("position")
         verbose_name_plural = _("positions")
+        indexes = [models.Index(fields=["area_code"])]
 
     def __str__(self):
         parts = [str(self.role), self.area.name]
@@ -139,7 +140,7 @@ class ApiKey(models.Model):
     name = models.CharField(_("name"), max_length=100)
     org = models.ForeignKey("orgs.Organisation", verbose_name=_("organisation"),
                             on_delete=models.PROTECT, related_name="api_keys")
-    area_code = models.CharField(max_length=codes.CODE_WIDTH, db_index=True, editable=False)
+    area_code = models.CharField(max_length=codes.CODE_WIDTH, editable=False)
     role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT)
     service_user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="api_key")
     prefix = models.CharField(_("key prefix"), max_length=16, unique=True)
@@ -155,6 +156,7 @@ class ApiKey(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
+        indexes = [models.Index(fields=["area_code"])]
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"

@@ -27,7 +27,7 @@ class Area(models.Model):
     indexed `area_code`, so subtree filters never join this table.
     """
 
-    code = models.CharField(_("code"), max_length=codes.CODE_WIDTH, unique=True)
+    code = models.CharField(_("code"), max_length=codes.CODE_WIDTH)
     name = models.CharField(_("name"), max_length=100)
     level = models.PositiveSmallIntegerField(_("level"), choices=AreaLevel.choices)
     parent = models.ForeignKey(
@@ -74,6 +74,9 @@ class Area(models.Model):
             ("merge_area", _("Can merge, split and retire areas")),
             ("import_area", _("Can import and export the area tree")),
         ]
+        # A constraint rather than unique=True: on PostgreSQL, unique=True also builds a
+        # varchar_pattern_ops index for LIKE, which subtree ranges never use (docs/benchmarks.md).
+        constraints = [models.UniqueConstraint(fields=["code"], name="areas_area_code_uniq")]
         indexes = [models.Index(fields=["level", "code"]), models.Index(fields=["name"])]
 
     def __str__(self):

@@ -39,7 +39,7 @@ class AuditLog(models.Model):
     target_type = models.CharField(_("target type"), max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_repr = models.CharField(_("target"), max_length=255, blank=True)
-    area_code = models.CharField(max_length=15, blank=True, db_index=True)
+    area_code = models.CharField(max_length=15, blank=True)
     changes = models.JSONField(_("details"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)

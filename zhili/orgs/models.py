@@ -19,7 +19,7 @@ class Organisation(models.Model):
     area = models.ForeignKey(
         "areas.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="orgs"
     )
-    area_code = models.CharField(max_length=CODE_WIDTH, db_index=True, editable=False)
+    area_code = models.CharField(max_length=CODE_WIDTH, editable=False)
     parent = models.ForeignKey(
         "self", verbose_name=_("parent organisation"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="children",
@@ -41,7 +41,7 @@ class Organisation(models.Model):
         ordering = ["area_code", "kind", "name"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
-        indexes = [models.Index(fields=["kind", "area_code"])]
+        indexes = [models.Index(fields=["area_code"]), models.Index(fields=["kind", "area_code"])]
         constraints = [
             models.UniqueConstraint(fields=["area", "name"], name="uniq_org_name_in_area"),
         ]

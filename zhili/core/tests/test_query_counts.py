@@ -12,7 +12,7 @@ from zhili.orgs.models import Organisation
 pytestmark = pytest.mark.django_db
 
 LISTS = ["/api/v1/areas?limit=500", "/api/v1/orgs?limit=500", "/api/v1/accounts/users?limit=500",
-         "/areas/", "/orgs/", "/accounts/users/", f"/areas/{{village}}/"]
+         "/areas/", "/orgs/", "/accounts/users/", "/areas/{village}/"]
 
 
 def _grow(world, n):
