@@ -165,3 +165,23 @@ def test_ui_user_creation_with_first_position(client_for, personas, world):
     assert get_scope(user).prefix == world.grid_a1b.prefix
     listing = client.get("/accounts/users/").content.decode()
     assert "wang.wu" in listing and "p.sibling_admin" not in listing
+
+
+def test_back_office_is_for_superusers_only_and_role_changes_are_audited(client, personas,
+                                                                          world):
+    staff = personas["district_admin"].user
+    staff.is_staff = True
+    staff.save()
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 302  # sent to the admin login, not let in
+    client.force_login(personas["superuser"].user)
+    group = world.roles["grid_worker"].group
+    perm_ids = list(group.permissions.values_list("id", flat=True))
+    from django.contrib.auth.models import Permission
+
+    extra = Permission.objects.get(codename="view_user")
+    response = client.post(f"/admin/auth/group/{group.pk}/change/",
+                           {"name": group.name, "permissions": [*perm_ids, extra.pk]})
+    assert response.status_code == 302
+    row = AuditLog.objects.filter(action="role.permissions").latest("seq")
+    assert row.changes == {"added": ["view_user"], "removed": []}
