@@ -25,7 +25,14 @@ from zhili.areas.models import Area
 from zhili.core.api import SELF, RouteScope
 from zhili.core.scoping import can
 from zhili.core.services import ServiceError
-from zhili.core.views import ListPageView, PageView, ServiceFormView, ZhiliView, public
+from zhili.core.views import (
+    ActionView,
+    ListPageView,
+    PageView,
+    ServiceFormView,
+    ZhiliView,
+    public,
+)
 from zhili.orgs.models import Organisation
 
 
@@ -225,17 +232,12 @@ class UserPasswordView(ServiceFormView):
                                        password=form.cleaned_data["password"])
 
 
-class UserActivateView(ZhiliView):
+class UserActivateView(ActionView):
     route_scope = RouteScope(User, "change", lookup="pk")
-    http_method_names = ["post"]
 
-    def post(self, request, pk):
-        try:
-            services.set_user_active(actor=request.user, user=self.object,
-                                     active=request.POST.get("active") == "1")
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        return redirect(self.object.get_absolute_url())
+    def act(self, request):
+        services.set_user_active(actor=request.user, user=self.object,
+                                 active=request.POST.get("active") == "1")
 
 
 class PositionGrantView(ServiceFormView):
@@ -261,18 +263,15 @@ class PositionGrantView(ServiceFormView):
         return self.object
 
 
-class PositionEndView(ZhiliView):
+class PositionEndView(ActionView):
     route_scope = RouteScope(Position, "change", lookup="pk")
-    http_method_names = ["post"]
+    success_message = _("The position was ended.")
 
-    def post(self, request, pk):
-        try:
-            services.end_position(actor=request.user, position=self.object)
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The position was ended."))
-        return redirect(self.object.user.get_absolute_url())
+    def act(self, request):
+        services.end_position(actor=request.user, position=self.object)
+
+    def get_redirect_url(self):
+        return self.object.user.get_absolute_url()
 
 
 class ApiKeyCreateView(ServiceFormView):
@@ -300,11 +299,12 @@ class ApiKeyCreateView(ServiceFormView):
         return self.render_to_response(self.get_context_data(form=form, created=key, raw=raw))
 
 
-class ApiKeyRevokeView(ZhiliView):
+class ApiKeyRevokeView(ActionView):
     route_scope = RouteScope(ApiKey, "change", lookup="pk")
-    http_method_names = ["post"]
+    success_message = _("The API key was revoked.")
 
-    def post(self, request, pk):
+    def act(self, request):
         services.revoke_api_key(actor=request.user, key=self.object)
-        messages.success(request, _("The API key was revoked."))
-        return redirect(self.object.org.get_absolute_url())
+
+    def get_redirect_url(self):
+        return self.object.org.get_absolute_url()

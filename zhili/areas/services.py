@@ -17,7 +17,7 @@ from zhili.areas.models import Area, AreaChange, Rezoning
 from zhili.core import audit, codes
 from zhili.core.rezoning import rows_in_subtree
 from zhili.core.scoping import get_scope, require, require_code_in_scope
-from zhili.core.services import ServiceError, field_error
+from zhili.core.services import ServiceError, check_editable, field_error
 
 EDITABLE_FIELDS = (
     "name", "urban_rural", "community_type", "polygon", "center_lng", "center_lat",
@@ -147,10 +147,7 @@ def update_area(*, actor, area: Area, **data) -> Area:
     """Change an area's descriptive attributes (not its code or place in the tree)."""
     require(actor, Area, "change")
     require_code_in_scope(actor, area.code)
-    unknown = set(data) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ServiceError("invalid", _("These fields cannot be changed here: %s")
-                           % ", ".join(sorted(unknown)))
+    check_editable(data, EDITABLE_FIELDS)
     area = Area.objects.select_for_update().get(pk=area.pk)
     before = audit.snapshot(area, data)
     for key, value in _clean_attributes(area.level, data).items():

@@ -62,5 +62,13 @@ class Conflict(ServiceError):
     status = 409
 
 
+def check_editable(data: dict, allowed) -> None:
+    """Refuse fields an update service does not change (codes, tree position, owners …)."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ServiceError("invalid", _("These fields cannot be changed here: %s")
+                           % ", ".join(sorted(unknown)))
+
+
 def field_error(field: str, message) -> ServiceError:
     return ServiceError("invalid", field_messages={field: [message]})

@@ -119,6 +119,32 @@ class ServiceFormView(ZhiliView, FormView):
         return self.get_success_url()
 
 
+class ActionView(ZhiliView):
+    """A button (POST only) that calls one service on the page's object, then goes back.
+
+    A refusal becomes an error message on the next page; nothing is half-done.
+    """
+
+    http_method_names = ["post"]
+    success_message: str = ""
+
+    def act(self, request):
+        raise NotImplementedError
+
+    def get_redirect_url(self) -> str:
+        return self.object.get_absolute_url()
+
+    def post(self, request, *args, **kwargs):
+        try:
+            self.act(request)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            if self.success_message:
+                messages.success(request, self.success_message)
+        return HttpResponseRedirect(self.get_redirect_url())
+
+
 def public(view_class):
     view_class.route_scope = PUBLIC
     return view_class

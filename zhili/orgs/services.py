@@ -9,7 +9,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from zhili.core import audit
 from zhili.core.scoping import require, require_code_in_scope
-from zhili.core.services import ServiceError, field_error
+from zhili.core.services import ServiceError, check_editable, field_error
 from zhili.orgs.choices import PARENT_KINDS, OrgKind
 from zhili.orgs.models import Organisation
 
@@ -93,10 +93,7 @@ def update_organisation(*, actor, org: Organisation, **data) -> Organisation:
     """Change an organisation; moving it is refused if the new area is outside the actor's reach."""
     require(actor, Organisation, "change")
     require_code_in_scope(actor, org.area_code)
-    unknown = set(data) - set(FIELDS)
-    if unknown:
-        raise ServiceError("invalid", _("These fields cannot be changed here: %s")
-                           % ", ".join(sorted(unknown)))
+    check_editable(data, FIELDS)
     org = Organisation.objects.select_for_update().get(pk=org.pk)
     before = audit.snapshot(org, data)
     for key, value in _clean(data, actor=actor).items():

@@ -1,13 +1,10 @@
-from django.contrib import messages
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zhili.areas.models import Area
 from zhili.core.api import RouteScope
 from zhili.core.scoping import can
-from zhili.core.services import ServiceError
-from zhili.core.views import ListPageView, PageView, ServiceFormView
+from zhili.core.views import ActionView, ListPageView, PageView, ServiceFormView
 from zhili.orgs import services
 from zhili.orgs.filters import filter_organisations
 from zhili.orgs.forms import OrganisationForm
@@ -110,16 +107,11 @@ class OrganisationEditView(_OrganisationFormMixin, ServiceFormView):
         return services.update_organisation(actor=self.request.user, org=self.object, **data)
 
 
-class OrganisationActivateView(PageView):
-    """POST only: close or reopen an organisation."""
+class OrganisationActivateView(ActionView):
+    """Close or reopen an organisation."""
 
     route_scope = RouteScope(Organisation, "change", lookup="pk")
-    http_method_names = ["post"]
 
-    def post(self, request, pk):
-        try:
-            services.set_organisation_active(actor=request.user, org=self.object,
-                                             active=request.POST.get("active") == "1")
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        return redirect(self.object.get_absolute_url())
+    def act(self, request):
+        services.set_organisation_active(actor=request.user, org=self.object,
+                                         active=request.POST.get("active") == "1")
