@@ -11,7 +11,8 @@ class AccountsConfig(AppConfig):
         from zhili.accounts.seeding import sync_roles
         from zhili.core.navigation import NavItem, register
 
-        post_migrate.connect(sync_roles, sender=self)
+        # After the last app's post_migrate, when every app's permissions exist.
+        post_migrate.connect(sync_roles)
         register(
             NavItem(_("System"), _("Users"), "accounts:users", "people", "accounts.view_user",
                     order=80),

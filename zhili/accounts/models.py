@@ -66,6 +66,9 @@ class Role(models.Model):
     name = models.CharField(_("name"), max_length=60)
     scope_kind = models.CharField(_("reach"), max_length=8, choices=SCOPE_CHOICES, default=AREA)
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="role")
+    grants = models.ManyToManyField("self", symmetrical=False, blank=True,
+                                    related_name="granted_by",
+                                    verbose_name=_("may grant the roles"))
     sort = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from zhili.core.scoping import AREA, ORG
 
 # Every role: background jobs are visible only to whoever started them.
-COMMON = ["core.view_job"]
+COMMON = ["core.view_job", "core.view_notification", "workdays.view_calendarday"]
 VIEW_BASE = ["areas.view_area", "orgs.view_organisation"]
 MANAGE_AREA = [
     "areas.view_area", "areas.add_area", "areas.change_area", "areas.merge_area",
@@ -25,27 +25,66 @@ MANAGE_USERS = [
     "accounts.view_apikey", "accounts.add_apikey", "accounts.change_apikey",
 ]
 
+EVENT_VIEW = [
+    "events.view_event", "events.view_eventphoto", "events.view_eventcategory",
+    "events.view_slarule", "events.view_routingrule", "events.view_eventstat",
+]
+EVENT_CONFIG = [
+    "events.add_routingrule", "events.change_routingrule", "events.delete_routingrule",
+]
+EVENT_CATALOGUE = [
+    "events.add_eventcategory", "events.change_eventcategory", "events.add_slarule",
+    "events.change_slarule", "events.delete_slarule",
+]
+EVENT_DISPATCH = [
+    *EVENT_VIEW, "events.add_event", "events.dispatch_event", "events.evaluate_event",
+    "events.supervise_event", "events.export_event",
+]
+
+# Which roles the holders of a role may hand out (a system-wide superuser grants any).
+# Area administrators staff their area but cannot create administrators or auditors.
+OPERATIONAL = ["leader", "dispatcher", "grid_leader", "grid_worker", "handler", "mediator",
+               "courier_regulator", "outlet_staff", "assessment_officer", "api_client"]
+GRANTS = {
+    "sysadmin": ["sysadmin", "area_admin", "auditor", *OPERATIONAL],
+    "area_admin": OPERATIONAL,
+}
+
 # code: (name, scope kind, permissions)
 ROLES = {
     "sysadmin": (_("System administrator"), AREA,
-                 [*MANAGE_AREA, *MANAGE_ORGS, *MANAGE_USERS, "core.view_auditlog"]),
+                 [*MANAGE_AREA, *MANAGE_ORGS, *MANAGE_USERS, "core.view_auditlog",
+                  *EVENT_DISPATCH, "events.handle_event", "events.verify_event", *EVENT_CONFIG,
+                  *EVENT_CATALOGUE,
+                  "workdays.add_calendarday", "workdays.change_calendarday",
+                  "workdays.delete_calendarday"]),
     "area_admin": (_("Area administrator"), AREA,
-                   [*MANAGE_AREA, *MANAGE_ORGS, *MANAGE_USERS]),
+                   [*MANAGE_AREA, *MANAGE_ORGS, *MANAGE_USERS, *EVENT_VIEW, *EVENT_CONFIG,
+                    "events.add_event"]),
     "leader": (_("Leader (read only)"), AREA,
-               [*VIEW_BASE, "accounts.view_user", "accounts.view_position"]),
+               [*VIEW_BASE, "accounts.view_user", "accounts.view_position", *EVENT_VIEW,
+                "events.export_event"]),
     "dispatcher": (_("Governance-centre dispatcher"), AREA,
-                   [*VIEW_BASE, "accounts.view_user", "accounts.view_position"]),
+                   [*VIEW_BASE, "accounts.view_user", "accounts.view_position",
+                    *EVENT_DISPATCH]),
     "grid_leader": (_("Grid leader"), AREA,
-                    [*VIEW_BASE, "accounts.view_user", "accounts.view_position"]),
-    "grid_worker": (_("Grid worker"), AREA, [*VIEW_BASE]),
-    "handler": (_("Department handler"), ORG, [*VIEW_BASE]),
-    "mediator": (_("Mediator"), ORG, [*VIEW_BASE]),
-    "courier_regulator": (_("Courier regulator"), AREA, [*VIEW_BASE]),
+                    [*VIEW_BASE, "accounts.view_user", "accounts.view_position", *EVENT_VIEW,
+                     "events.add_event", "events.verify_event", "events.evaluate_event"]),
+    "grid_worker": (_("Grid worker"), AREA,
+                    [*VIEW_BASE, *EVENT_VIEW, "events.add_event", "events.verify_event"]),
+    "handler": (_("Department handler"), ORG,
+                [*VIEW_BASE, *EVENT_VIEW, "events.handle_event", "events.supervise_event"]),
+    "mediator": (_("Mediator"), ORG, [*VIEW_BASE, *EVENT_VIEW, "events.handle_event"]),
+    "courier_regulator": (_("Courier regulator"), AREA,
+                          [*VIEW_BASE, *EVENT_VIEW, "events.add_event"]),
     "outlet_staff": (_("Courier outlet staff"), ORG, [*VIEW_BASE]),
     "assessment_officer": (_("Assessment officer"), AREA,
-                           [*VIEW_BASE, "accounts.view_user"]),
+                           [*VIEW_BASE, "accounts.view_user", *EVENT_VIEW,
+                            "events.export_event"]),
     "auditor": (_("Auditor"), AREA,
                 [*VIEW_BASE, "accounts.view_user", "accounts.view_position",
                  "core.view_auditlog"]),
-    "api_client": (_("Machine client (API key)"), ORG, [*VIEW_BASE]),
+    "api_client": (_("Machine client (API key)"), ORG,
+                   [*VIEW_BASE, "events.view_event", "events.view_eventcategory",
+                    "events.add_event"]),
 }

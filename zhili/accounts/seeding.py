@@ -4,8 +4,15 @@ from django.contrib.auth.models import Group, Permission
 
 
 def sync_roles(sender=None, using="default", **kwargs) -> None:
+    from django.apps import apps
+
     from zhili.accounts.models import Role
-    from zhili.accounts.roles import COMMON, ROLES
+
+    # post_migrate is sent once per app that has models; act on the last one only.
+    last = [c for c in apps.get_app_configs() if c.models_module is not None][-1]
+    if sender is not None and sender is not last:
+        return
+    from zhili.accounts.roles import COMMON, GRANTS, ROLES
 
     perms = {
         f"{p.content_type.app_label}.{p.codename}": p
@@ -20,3 +27,7 @@ def sync_roles(sender=None, using="default", **kwargs) -> None:
             )
         wanted = [perms[name] for name in [*COMMON, *perm_names] if name in perms]
         role.group.permissions.add(*wanted)
+    roles = {role.code: role for role in Role.objects.using(using).all()}
+    for code, granted in GRANTS.items():
+        if code in roles:
+            roles[code].grants.add(*[roles[c] for c in granted if c in roles])

@@ -101,13 +101,14 @@ def switch_position(*, user: User, position_id) -> Position:
 # --- users and positions -----------------------------------------------------------------------
 
 def _require_role_grantable(actor, role: Role) -> None:
-    """Nobody hands out more than they hold: the role's permissions must be the actor's own."""
-    scope = get_scope(actor)
-    if scope.unrestricted:
+    """A role is handed out only by holders of a role allowed to grant it (Role.grants), so an
+    area administrator can staff their area but cannot make administrators."""
+    if get_scope(actor).unrestricted:
         return
-    if not role.permission_names() <= scope.perms:
-        raise field_error("role", _("You cannot grant the role %(role)s: it carries permissions "
-                                    "you do not hold.") % {"role": role})
+    position = actor.active_position
+    if position is None or not position.role.grants.filter(pk=role.pk).exists():
+        raise field_error("role", _("Your position may not grant the role %(role)s.")
+                          % {"role": role})
 
 
 def require_user_manageable(actor, user: User) -> None:

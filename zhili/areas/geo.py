@@ -83,6 +83,37 @@ def clean_center(lng, lat) -> tuple[Decimal | None, Decimal | None]:
     return lng_d.quantize(Decimal("0.000001")), lat_d.quantize(Decimal("0.000001"))
 
 
+def _rings(polygon: dict) -> list[list]:
+    """Every polygon as its list of rings (outer first, then holes)."""
+    return [polygon["coordinates"]] if polygon["type"] == "Polygon" else polygon["coordinates"]
+
+
+def bbox(polygon: dict) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of a Polygon or MultiPolygon."""
+    points = [p for rings in _rings(polygon) for ring in rings for p in ring]
+    lngs, lats = [p[0] for p in points], [p[1] for p in points]
+    return min(lngs), min(lats), max(lngs), max(lats)
+
+
+def _in_ring(lng: float, lat: float, ring: list) -> bool:
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
+        if (y1 > lat) != (y2 > lat):
+            x_cross = x1 + (lat - y1) * (x2 - x1) / (y2 - y1)
+            if lng < x_cross:
+                inside = not inside
+    return inside
+
+
+def contains(polygon: dict, lng: float, lat: float) -> bool:
+    """Even-odd ray casting: inside an outer ring and outside its holes."""
+    for rings in _rings(polygon):
+        if rings and _in_ring(lng, lat, rings[0]) and not any(
+                _in_ring(lng, lat, hole) for hole in rings[1:]):
+            return True
+    return False
+
+
 def polygon_center(polygon: dict) -> tuple[float, float]:
     """Mean of the outer ring's vertices: good enough to place a label or a map view."""
     ring = polygon["coordinates"][0] if polygon["type"] == "Polygon" else \

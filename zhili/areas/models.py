@@ -47,6 +47,11 @@ class Area(models.Model):
     center_lat = models.DecimalField(
         _("centre latitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
+    # Bounding box of the polygon: a cheap index filter before the exact point-in-polygon test.
+    bbox_west = models.FloatField(null=True, blank=True, editable=False)
+    bbox_south = models.FloatField(null=True, blank=True, editable=False)
+    bbox_east = models.FloatField(null=True, blank=True, editable=False)
+    bbox_north = models.FloatField(null=True, blank=True, editable=False)
     geometry_synthetic = models.BooleanField(
         _("synthetic geometry"), default=False,
         help_text=_("The boundary was generated for demonstration, not surveyed."),
@@ -63,7 +68,8 @@ class Area(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["polygon", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["polygon", "updated_at", "bbox_west",
+                                                 "bbox_south", "bbox_east", "bbox_north"])
     objects = AreaQuerySet.as_manager()
 
     class Meta:
@@ -77,7 +83,8 @@ class Area(models.Model):
         # A constraint rather than unique=True: on PostgreSQL, unique=True also builds a
         # varchar_pattern_ops index for LIKE, which subtree ranges never use (docs/benchmarks.md).
         constraints = [models.UniqueConstraint(fields=["code"], name="areas_area_code_uniq")]
-        indexes = [models.Index(fields=["level", "code"]), models.Index(fields=["name"])]
+        indexes = [models.Index(fields=["level", "code"]), models.Index(fields=["name"]),
+                   models.Index(fields=["level", "bbox_west", "bbox_east"])]
 
     def __str__(self):
         return self.name
@@ -106,6 +113,14 @@ class Area(models.Model):
         """Parent chain from the root, fetched in one query by code prefixes."""
         prefixes = [codes.pad(codes.prefix_of(self.code, rank)) for rank in range(self.level)]
         return list(Area.objects.filter(code__in=prefixes).order_by("level"))
+
+    def set_polygon(self, polygon: dict | None) -> None:
+        """Set the boundary and its bounding box together."""
+        from zhili.areas.geo import bbox
+
+        self.polygon = polygon
+        self.bbox_west, self.bbox_south, self.bbox_east, self.bbox_north = \
+            bbox(polygon) if polygon else (None, None, None, None)
 
     @property
     def is_community(self) -> bool:

@@ -39,6 +39,19 @@ def root_for(user) -> Area | None:
     return Area.objects.restrict(user).filter(parent=None).active().order_by("code").first()
 
 
+def locate(lng: float, lat: float) -> Area | None:
+    """The deepest active area whose boundary contains the point (grid, else village …)."""
+    from zhili.areas.geo import contains
+
+    candidates = Area.objects.active().filter(
+        bbox_west__lte=lng, bbox_east__gte=lng, bbox_south__lte=lat, bbox_north__gte=lat,
+    ).order_by("-level", "code")
+    for area in candidates:
+        if contains(area.polygon, lng, lat):
+            return area
+    return None
+
+
 def feature(area: Area) -> dict | None:
     if not area.polygon:
         return None

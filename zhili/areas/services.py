@@ -126,9 +126,11 @@ def create_area(*, actor, parent: Area | None, name: str, code: str | None = Non
         "name": name, "urban_rural": urban_rural, "community_type": community_type,
         "polygon": polygon, "center_lng": center_lng, "center_lat": center_lat,
     })
+    boundary = attrs.pop("polygon")
     area = Area(code=clean_code, level=level, parent=parent,
                 valid_from=valid_from or timezone.localdate(),
                 geometry_synthetic=geometry_synthetic, **attrs)
+    area.set_polygon(boundary)
     try:
         with transaction.atomic():
             area.save()
@@ -151,12 +153,16 @@ def update_area(*, actor, area: Area, **data) -> Area:
     area = Area.objects.select_for_update().get(pk=area.pk)
     before = audit.snapshot(area, data)
     for key, value in _clean_attributes(area.level, data).items():
-        setattr(area, key, value)
+        if key == "polygon":
+            area.set_polygon(value)
+        else:
+            setattr(area, key, value)
     changes = audit.diff(area, before, data)
     if not changes:
         return area
     area.save()
-    changes.pop("polygon", None) and changes.setdefault("polygon", "changed")
+    if "polygon" in changes:  # the audit row notes the change, not the coordinates
+        changes["polygon"] = "changed"
     AreaChange.objects.create(area=area, kind=AreaChangeKind.UPDATED, actor=actor,
                               effective_on=timezone.localdate(), old_code=area.code,
                               new_code=area.code, note=", ".join(sorted(changes)))

@@ -39,7 +39,9 @@ INSTALLED_APPS = [
     "zhili.core",
     "zhili.areas",
     "zhili.orgs",
+    "zhili.workdays",
     "zhili.accounts",
+    "zhili.events",
     "zhili.demo",
 ]
 
@@ -146,6 +148,7 @@ LANGUAGE_CODE = env_str("LANGUAGE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
+ZHILI_WORK_PERIODS = env_str("WORK_PERIODS", "08:30-12:00,13:30-17:30")
 USE_I18N = True
 USE_TZ = True
 
@@ -184,3 +187,10 @@ LOGGING = logging_config(
 NINJA_PAGINATION_MAX_LIMIT = 500
 ZHILI_METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 ZHILI_DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Zhili@2026demo")
+
+# Personal data (PIPL): keys stay outside the database; unset, both kinds are generated into
+# $ZHILI_DATA_DIR/pii_keys.json on first use (zhili/core/pii/keys.py).
+ZHILI_PII_CIPHER = env_str("PII_CIPHER", "aes")
+ZHILI_PII_KEYS = env_str("PII_KEYS", "")
+ZHILI_PII_INDEX_KEY = env_str("PII_INDEX_KEY", "")
+ZHILI_PII_INDEX_HASH = env_str("PII_INDEX_HASH", "")

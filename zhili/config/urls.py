@@ -8,6 +8,7 @@ from zhili.areas.api import router as areas_router
 from zhili.core.api import build_api
 from zhili.core.api_routes import router as core_router
 from zhili.core.ui import HealthView, MetricsView, ReadyView
+from zhili.events.api import router as events_router
 from zhili.orgs.api import router as orgs_router
 
 api = build_api()
@@ -15,6 +16,7 @@ api.add_router("/", core_router)
 api.add_router("/areas", areas_router)
 api.add_router("/orgs", orgs_router)
 api.add_router("/accounts", accounts_router)
+api.add_router("/events", events_router)
 
 urlpatterns = [
     path("healthz", HealthView.as_view(), name="healthz"),
@@ -27,6 +29,10 @@ urlpatterns = [
     path("accounts/", include("zhili.accounts.urls")),
     path("areas/", include("zhili.areas.urls")),
     path("orgs/", include("zhili.orgs.urls")),
+    path("events/", include("zhili.events.urls")),
+    path("open311/v2/", include("zhili.events.urls_open311")),
+    path("notifications/", include("zhili.core.urls_notifications")),
+    path("workdays/", include("zhili.workdays.urls")),
     path("", include("zhili.core.urls")),
 ]
 

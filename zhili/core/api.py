@@ -44,6 +44,10 @@ class RouteScope:
     public: bool = False
     # Further (model, action) permissions needed, e.g. to grant a position on a user's page.
     requires: tuple[tuple[type[models.Model], str], ...] = ()
+    # Example values of other path parameters, for the permission battery (e.g. an action),
+    # and the permissions that example needs beyond the route's own (its service checks them).
+    params: tuple[tuple[str, str], ...] = ()
+    example_requires: tuple[tuple[type[models.Model], str], ...] = ()
 
     def enforce(self, user, path_kwargs: dict):
         """404 for an object out of scope, 403 for a missing permission; returns the object."""

@@ -144,3 +144,69 @@ class ScheduledRun(models.Model):
 
     def __str__(self):
         return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M}"
+
+
+class NotificationQuerySet(ScopedQuerySet):
+    scope_area_field = None
+    rezone = False
+
+    def in_scope(self, user):
+        # A notification is its recipient's alone.
+        user_id = getattr(user, "pk", None)
+        return self.filter(user_id=user_id) if user_id else self.none()
+
+    def unread(self):
+        """Not yet opened."""
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app message: an assignment, a warning before a deadline, an escalation …"""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["user", "read_at", "created_at"])]
+
+    def __str__(self):
+        return self.title
+
+
+class EscalationStep(models.Model):
+    """One rung of an escalation ladder for a kind of workflow object (editable by admins).
+
+    Once an item is overdue, each step fires when `after_minutes` have passed since its deadline:
+    e.g. 0 → tell the handler's supervisor, 240 → the upper level issues a supervision order.
+    """
+
+    class Action(models.TextChoices):
+        NOTIFY_HOLDER = "notify_holder", _("Remind the holder again")
+        NOTIFY_SUPERVISOR = "notify_supervisor", _("Tell the holder's supervisor")
+        SUPERVISE = "supervise", _("Upper level issues a supervision order (督办)")
+
+    workflow = models.CharField(_("workflow"), max_length=60)  # model label, e.g. events.event
+    level = models.PositiveSmallIntegerField(_("level"))
+    after_minutes = models.PositiveIntegerField(_("minutes after the deadline"))
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+
+    class Meta:
+        ordering = ["workflow", "level"]
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation ladder")
+        constraints = [models.UniqueConstraint(fields=["workflow", "level"],
+                                               name="uniq_escalation_level")]
+
+    def __str__(self):
+        return f"{self.workflow} #{self.level}: {self.get_action_display()}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Permission
 
-from zhili.core.models import AuditLog, Job
+from zhili.core.models import AuditLog, Job, Notification
 
 _factories: dict[type, Callable] = {}
 
@@ -218,3 +218,12 @@ def make_job(world, persona, inside: bool, marker: str):
     job.output_file.save(f"{marker}.csv", ContentFile(b"a,b\n"), save=False)
     job.save()
     return job
+
+
+@battery_factory(Notification)
+def make_notification(world, persona, inside: bool, marker: str):
+    from zhili.accounts.models import User
+
+    owner = persona.user if inside else User.objects.create_user(
+        username=f"n-{marker}", password=world.PASSWORD)
+    return Notification.objects.create(user=owner, kind="battery", title=marker, url="/")

@@ -8,12 +8,13 @@ from django import forms
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhili.core import codes
 from zhili.core.api import SELF, RouteScope
-from zhili.core.models import AuditLog, Job
-from zhili.core.views import ListPageView, PageView, ZhiliView, public
+from zhili.core.models import AuditLog, Job, Notification
+from zhili.core.views import ActionView, ListPageView, PageView, ZhiliView, public
 
 
 @public
@@ -175,3 +176,33 @@ class AuditDetailView(PageView):
     title = _("Audit record")
 
 
+
+
+class NotificationListView(ListPageView):
+    route_scope = RouteScope(Notification, "view")
+    template_name = "core/notifications.html"
+    title = _("Notifications")
+
+
+class NotificationOpenView(ActionView):
+    """Mark read and go where the notification points."""
+
+    route_scope = RouteScope(Notification, "view", lookup="pk")
+
+    def act(self, request):
+        Notification.objects.filter(pk=self.object.pk, read_at__isnull=True).update(
+            read_at=timezone.now())
+
+    def get_redirect_url(self):
+        url = self.object.url
+        return url if url.startswith("/") and not url.startswith("//") else "/notifications/"
+
+
+class NotificationReadAllView(ActionView):
+    route_scope = RouteScope(Notification, "view")
+
+    def act(self, request):
+        Notification.objects.in_scope(request.user).unread().update(read_at=timezone.now())
+
+    def get_redirect_url(self):
+        return "/notifications/"

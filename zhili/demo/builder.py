@@ -49,6 +49,11 @@ CITY_DEPARTMENTS = [
     ("南通市市场监督管理局", OrgKind.DEPARTMENT), ("南通市邮政管理局", OrgKind.DEPARTMENT),
     ("南通市人力资源和社会保障局", OrgKind.DEPARTMENT),
 ]
+# County departments that handle grid events (see zhili/events/demo.py for the routing).
+COUNTY_DEPARTMENTS = {
+    "urban": "城市管理局", "ecology": "生态环境局", "housing": "住房和城乡建设局",
+    "emergency": "应急管理局", "labour": "人力资源和社会保障局", "civil": "民政局",
+}
 COURIERS = ["中国邮政", "顺丰速运", "中通快递", "圆通速递", "申通快递", "韵达快递", "京东物流",
             "极兔速递"]
 
@@ -59,6 +64,7 @@ class Summary:
     grids: int = 0
     orgs: int = 0
     users: int = 0
+    events: int = 0
 
 
 def _fake_uscc(rng: random.Random, region: str, kind_prefix: str = "91") -> str:
@@ -145,11 +151,12 @@ class DemoBuilder:
 
     def _area(self, code, name, level, parent, box) -> Area:
         lng, lat = geometry.center(box)
-        return Area(code=code, name=name, level=level, parent=parent,
-                    polygon=geometry.polygon(box, inset=0.02 if level >= AreaLevel.VILLAGE
-                                             else 0.0),
+        area = Area(code=code, name=name, level=level, parent=parent,
                     center_lng=Decimal(str(lng)), center_lat=Decimal(str(lat)),
                     geometry_synthetic=True, valid_from=self.today)
+        area.set_polygon(geometry.polygon(box, inset=0.02 if level >= AreaLevel.VILLAGE
+                                          else 0.0))
+        return area
 
     def _build_grids(self, by_code, grid_counts, boxes) -> None:
         new = []
@@ -213,6 +220,8 @@ class DemoBuilder:
                 f"{n}{police}", OrgKind.DEPARTMENT, county)
             add(f"{county.code}.justice", f"{n}司法局", OrgKind.DEPARTMENT, county)
             add(f"{county.code}.petition", f"{n}信访局", OrgKind.DEPARTMENT, county)
+            for key, department in COUNTY_DEPARTMENTS.items():
+                add(f"{county.code}.{key}", f"{n}{department}", OrgKind.DEPARTMENT, county)
             for category in MEDIATION_CATEGORIES:
                 add(f"{county.code}.med.{category}", f"{n}{category}人民调解委员会",
                     OrgKind.MEDIATION_BODY, county)
@@ -311,9 +320,13 @@ class DemoBuilder:
 
     @transaction.atomic
     def build(self) -> list[dict]:
+        from zhili.events.demo import build_events
+
         areas = self.build_areas()
         orgs = self.build_orgs(areas)
         users = self.build_users(areas, orgs)
+        self.summary.events = build_events(scale=self.scale, areas=areas, orgs=orgs,
+                                           today=self.today)
         if self.summary.areas or self.summary.grids or self.summary.orgs or self.summary.users:
             audit.record(actor=None, actor_name="zhili demo", action="demo.build",
                          changes={"scale": self.scale, **self.summary.__dict__})

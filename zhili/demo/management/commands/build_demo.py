@@ -19,7 +19,8 @@ class Command(BaseCommand):
         s = builder.summary
         self.stdout.write(
             f"Demo city ready in {time.monotonic() - started:.1f}s "
-            f"(added {s.areas} areas, {s.grids} grids, {s.orgs} organisations, {s.users} users)."
+            f"(added {s.areas} areas, {s.grids} grids, {s.orgs} organisations, {s.users} users, "
+            f"{s.events} events)."
         )
         self.stdout.write(f"\nDemo logins (password for all: {settings.ZHILI_DEMO_PASSWORD}):")
         width = max(len(u["username"]) for u in users)

@@ -1,0 +1,426 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhili.core.api import RouteScope
+from zhili.core.jobs import start_job
+from zhili.core.pii import mask_name, mask_phone
+from zhili.core.scoping import can
+from zhili.core.services import ServiceError
+from zhili.core.views import ActionView, ListPageView, PageView, ServiceFormView, ZhiliView
+from zhili.events import actions, config_services, services, stats
+from zhili.events.choices import EventState, Step
+from zhili.events.duplicates import find_duplicates
+from zhili.events.filters import BOXES, EventFilter
+from zhili.events.forms import CategoryForm, ImportForm, ReportForm, RoutingRuleForm, SLARuleForm
+from zhili.events.models import Event, EventCategory, EventPhoto, RoutingRule, SLARule
+
+INBOX = (_("Event inbox"), "events:inbox")
+
+
+def _crumbs(*extra):
+    return [(INBOX[0], reverse(INBOX[1])), *extra]
+
+
+class InboxView(ListPageView):
+    route_scope = RouteScope(Event, "view")
+    template_name = "events/inbox.html"
+    htmx_template_name = "events/_inbox_rows.html"
+    title = _("Event inbox")
+
+    def filter_queryset(self, queryset):
+        params = self.request.GET.copy()
+        params.setdefault("box", "todo")
+        self.filters = EventFilter(params)
+        return self.filters.apply(queryset, self.request.user).select_related(
+            "category", "area", "lead_org")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(filter_form=self.filters.form, boxes=BOXES,
+                       box=self.filters.data.get("box") or "todo",
+                       now=timezone.now(),
+                       can_export=can(self.request.user, Event, "export"),
+                       can_report=can(self.request.user, Event, "add"))
+        return context
+
+
+class ReportView(ServiceFormView):
+    route_scope = RouteScope(Event, "add")
+    template_name = "events/report.html"
+    form_class = ReportForm
+    title = _("Report an event")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_breadcrumbs(self):
+        return _crumbs((self.title, None))
+
+    def get_context_data(self, **kwargs):
+        from zhili.areas.queries import root_for
+
+        context = super().get_context_data(**kwargs)
+        context["map_area"] = root_for(self.request.user)
+        return context
+
+    def perform(self, form):
+        data = form.cleaned_data
+        result = services.report_event(
+            actor=self.request.user, channel="web", category=data["category"],
+            title=data["title"], description=data["description"], urgency=data["urgency"],
+            area=data["area"], lat=data["lat"], lng=data["lng"], address=data["address"],
+            reporter_name=data["reporter_name"], reporter_contact=data["reporter_contact"],
+            people=form.people_list(), solved_on_spot=data["solved_on_spot"],
+            photos=[services.Photo(f.read(), f.name) for f in
+                    self.request.FILES.getlist("photos")],
+        )
+        for warning in result.warnings:
+            messages.warning(self.request, warning)
+        if result.duplicates:
+            messages.info(self.request, _("Possible duplicates were found; the dispatcher will "
+                                          "check them."))
+        messages.success(self.request, _("Reported as %(number)s.")
+                         % {"number": result.event.number})
+        return result.event
+
+
+class MobileView(PageView):
+    """The grid worker's phone page: report (works offline), my reports, to verify."""
+
+    route_scope = RouteScope(Event, "add")
+    template_name = "events/mobile.html"
+    title = _("Mobile reporting")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        mine = Event.objects.restrict(user).filter(reporter=user).select_related("category")
+        context.update(
+            categories=EventCategory.objects.active().filter(parent__isnull=False),
+            mine=mine[:20],
+            to_verify=Event.objects.restrict(user).filter(
+                state=EventState.HANDLED).select_related("category")[:20]
+            if can(user, Event, "verify") else [],
+            position=user.active_position,
+        )
+        return context
+
+
+class EventDetailView(PageView):
+    route_scope = RouteScope(Event, "view", lookup="pk")
+    template_name = "events/detail.html"
+
+    def get_breadcrumbs(self):
+        return _crumbs((self.object.number, None))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        event, user = self.object, self.request.user
+        offered = actions.available(event, user)
+        pending = event.extensions.filter(state="pending").first()
+        issued = event.supervisions.filter(state="issued").first()
+        initial = {"version": event.version, "request": pending.pk if pending else None,
+                   "order": issued.pk if issued else None}
+        context.update(
+            title=f"{event.number} {event.title}",
+            actions=[(a, a.form(user=user, event=event, initial=initial)) for a in offered],
+            timeline=event.transitions.select_related("org").order_by("created_at", "id"),
+            photos=event.photos.all(),
+            assignments=event.assignments.filter(is_active=True).select_related("org"),
+            extensions=event.extensions.all()[:10],
+            supervisions=event.supervisions.select_related("issuer_area", "to_org"),
+            people=[(p.name, mask_phone(p.contact or ""), p.note) for p in event.people.all()],
+            reporter=(mask_name(event.reporter_name), mask_phone(event.reporter_contact or "")),
+            duplicates=find_duplicates(event) if event.is_open and can(user, Event, "dispatch")
+            else [],
+            merged=event.duplicates.all(),
+            suggestions=_suggestions(event) if event.state == EventState.REPORTED and
+            can(user, Event, "dispatch") else [],
+            now=timezone.now(),
+        )
+        return context
+
+
+def _suggestions(event):
+    from zhili.events.suggest import suggest
+
+    return suggest(f"{event.title} {event.description}")
+
+
+class EventActionView(ZhiliView):
+    """POST one action from the detail page; errors come back as messages on the page."""
+
+    route_scope = RouteScope(Event, "view", lookup="pk", params=(("action", "accept"),),
+                             example_requires=((Event, "dispatch"),))
+    http_method_names = ["post"]
+
+    def post(self, request, pk, action):
+        try:
+            done, _form, _result = actions.perform(action, actor=request.user,
+                                                   event=self.object, data=request.POST,
+                                                   files=request.FILES)
+        except ServiceError as exc:
+            problems = [f"{m}" for msgs in exc.field_messages.values() for m in msgs]
+            messages.error(request, " ".join(problems) or exc.message)
+        else:
+            messages.success(request, _("Done: %(action)s") % {"action": done.label})
+        return HttpResponseRedirect(self.object.get_absolute_url())
+
+
+class PhotoView(ZhiliView):
+    """Photos are served only to whoever may see their event (never as public media)."""
+
+    route_scope = RouteScope(EventPhoto, "view", lookup="pk")
+
+    def get(self, request, pk):
+        photo = self.object
+        try:
+            handle = photo.file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(handle, content_type=photo.content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+
+class StatsView(PageView):
+    route_scope = RouteScope(Event, "view")
+    template_name = "events/stats.html"
+    title = _("Event statistics")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        start, end = _period(self.request.GET, today)
+        figures = stats.figures(self.request.user, start=start, end=end)
+        chart = {
+            "months": [r["m"].strftime("%Y-%m") for r in figures["by_month"]],
+            "reported": [r["reported"] for r in figures["by_month"]],
+            "closed": [r["closed"] for r in figures["by_month"]],
+            "on_time": [r["on_time_rate"] for r in figures["by_month"]],
+            "categories": [{"name": r["name"], "value": r["reported"]}
+                           for r in figures["by_category"][:12]],
+            "areas": [r["name"] for r in figures["by_area"]],
+            "area_reported": [r["reported"] for r in figures["by_area"]],
+        }
+        context.update(figures=figures, start=start, end=end,
+                       chart_json=json.dumps(chart, ensure_ascii=False),
+                       steps=[(label, figures["steps"].get(key)) for key, label in Step.choices])
+        return context
+
+
+def _period(params, today: dt.date) -> tuple[dt.date, dt.date]:
+    try:
+        start = dt.date.fromisoformat(params.get("start", ""))
+    except ValueError:
+        start = today.replace(month=1, day=1)
+    try:
+        end = dt.date.fromisoformat(params.get("end", ""))
+    except ValueError:
+        end = today
+    return (start, end) if start <= end else (end, start)
+
+
+class ExportView(ZhiliView):
+    route_scope = RouteScope(Event, "export")
+    http_method_names = ["post"]
+
+    def post(self, request):
+        filters = EventFilter(request.POST)
+        job = start_job(actor=request.user, kind="events.export",
+                        title=_("Event export %(time)s") % {
+                            "time": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
+                        params={"filters": filters.serializable()})
+        return redirect("core:job_detail", job.pk)
+
+
+class ImportView(ServiceFormView):
+    route_scope = RouteScope(Event, "add")
+    template_name = "events/import.html"
+    form_class = ImportForm
+    title = _("Hotline import")
+
+    def get_breadcrumbs(self):
+        return _crumbs((self.title, None))
+
+    def perform(self, form):
+        upload = form.cleaned_data["file"]
+        return start_job(actor=self.request.user, kind="events.hotline_import",
+                         title=_("Hotline import: %(file)s") % {"file": upload.name},
+                         input_name=upload.name, input_data=upload.read())
+
+    def get_success_url_for(self, job):
+        return reverse("core:job_detail", args=[job.pk])
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+class RoutingListView(ListPageView):
+    route_scope = RouteScope(RoutingRule, "view")
+    template_name = "events/routing_list.html"
+    title = _("Routing table")
+
+    def filter_queryset(self, queryset):
+        return queryset.select_related("area", "category", "lead_org").prefetch_related(
+            "assist_orgs")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = can(self.request.user, RoutingRule, "add")
+        return context
+
+
+class RoutingEditView(ServiceFormView):
+    route_scope = RouteScope(RoutingRule, "change", lookup="pk")
+    template_name = "includes/simple_form.html"
+    form_class = RoutingRuleForm
+    title = _("Routing rule")
+    success_message = _("The routing rule was saved.")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user,
+                "instance": self.object}
+
+    def perform(self, form):
+        config_services.save_routing_rule(actor=self.request.user, rule=self.object,
+                                          data=form.cleaned_data)
+        return None
+
+    def get_success_url_for(self, result):
+        return reverse("events:routing")
+
+
+class RoutingCreateView(RoutingEditView):
+    route_scope = RouteScope(RoutingRule, "add")
+
+
+class RoutingDeleteView(ActionView):
+    route_scope = RouteScope(RoutingRule, "delete", lookup="pk")
+    success_message = _("The routing rule was deleted.")
+
+    def act(self, request):
+        config_services.delete_routing_rule(actor=request.user, rule=self.object)
+
+    def get_redirect_url(self):
+        return reverse("events:routing")
+
+
+class CategoryListView(ListPageView):
+    route_scope = RouteScope(EventCategory, "view")
+    template_name = "events/categories.html"
+    title = _("Categories and time limits")
+    paginate_by = 200
+
+    def filter_queryset(self, queryset):
+        return queryset.select_related("parent").order_by("sort", "code")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            limits=SLARule.objects.restrict(self.request.user).select_related("category"),
+            can_change=can(self.request.user, EventCategory, "change"),
+            can_change_limits=can(self.request.user, SLARule, "change"),
+        )
+        return context
+
+
+class CategoryEditView(ServiceFormView):
+    route_scope = RouteScope(EventCategory, "change", lookup="pk")
+    template_name = "includes/simple_form.html"
+    form_class = CategoryForm
+    title = _("Event category")
+    success_message = _("The category was saved.")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.object}
+
+    def perform(self, form):
+        data = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        config_services.save_category(actor=self.request.user, category=self.object, data=data)
+
+    def get_success_url_for(self, result):
+        return reverse("events:categories")
+
+
+class CategoryCreateView(CategoryEditView):
+    route_scope = RouteScope(EventCategory, "add")
+
+
+class LimitEditView(ServiceFormView):
+    route_scope = RouteScope(SLARule, "change", lookup="pk")
+    template_name = "includes/simple_form.html"
+    form_class = SLARuleForm
+    title = _("Time limit")
+    success_message = _("The time limit was saved.")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.object}
+
+    def perform(self, form):
+        data = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        config_services.save_sla_rule(actor=self.request.user, rule=self.object, data=data)
+
+    def get_success_url_for(self, result):
+        return reverse("events:categories")
+
+
+class LimitCreateView(LimitEditView):
+    route_scope = RouteScope(SLARule, "add")
+
+
+class LimitDeleteView(ActionView):
+    route_scope = RouteScope(SLARule, "delete", lookup="pk")
+    success_message = _("The time limit was deleted.")
+
+    def act(self, request):
+        config_services.delete_sla_rule(actor=request.user, rule=self.object)
+
+    def get_redirect_url(self):
+        return reverse("events:categories")
+
+
+class ManifestView(ZhiliView):
+    """The web-app manifest of the mobile page (installable PWA)."""
+
+    route_scope = RouteScope(Event, "add")
+
+    def get(self, request):
+        from django.templatetags.static import static
+
+        return JsonResponse({
+            "name": "治理 · 网格上报", "short_name": "网格上报", "lang": "zh-CN",
+            "start_url": reverse("events:mobile"), "scope": "/events/m/",
+            "display": "standalone", "background_color": "#ffffff", "theme_color": "#0b3d6e",
+            "icons": [{"src": static("zhili/icon-192.png"), "sizes": "192x192",
+                       "type": "image/png"},
+                      {"src": static("zhili/icon-512.png"), "sizes": "512x512",
+                       "type": "image/png"}],
+        }, content_type="application/manifest+json")
+
+
+class ServiceWorkerView(ZhiliView):
+    """Served under /events/m/ so its scope covers the mobile pages only."""
+
+    route_scope = RouteScope(Event, "add")
+
+    def get(self, request):
+        from django.contrib.staticfiles import finders
+
+        path = finders.find("zhili/sw.js")
+        with open(path, encoding="utf-8") as handle:
+            body = handle.read()
+        response = HttpResponse(body, content_type="application/javascript")
+        response["Service-Worker-Allowed"] = "/events/m/"
+        response["Cache-Control"] = "no-cache"
+        return response
+
+
