@@ -128,8 +128,10 @@ def build_events(*, scale: str, areas: dict, orgs: dict, today: dt.date) -> int:
         code = rng.choices(codes_, weights)[0]
         category = categories[code]
         # Every tenth event lands in the demo town so its users' inboxes are lively.
-        grid = rng.choice(home_town_grids) if i % 10 == 0 else rng.choice(grids)
-        reported = _when(rng, today, WEIGHTS[code][1])
+        fresh = i >= COUNTS[scale] - 12  # the last few arrived minutes ago: open work
+        grid = rng.choice(home_town_grids) if i % 10 == 0 or fresh else rng.choice(grids)
+        reported = now - dt.timedelta(minutes=rng.uniform(3, 90)) if fresh else \
+            _when(rng, today, WEIGHTS[code][1])
         lng = rng.uniform(grid.bbox_west, grid.bbox_east)
         lat = rng.uniform(grid.bbox_south, grid.bbox_north)
         channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
@@ -159,7 +161,6 @@ def _life(rng: random.Random, event: Event, now) -> list[tuple]:
     S = EventState
     at = event.reported_at
     steps = [("report", "", S.REPORTED, at, "")]
-    age_hours = (now - at).total_seconds() / HOUR
     spent: dict[str, int] = {}
 
     def move(action, src, dst, hours, reason="", step=None):
@@ -179,10 +180,9 @@ def _life(rng: random.Random, event: Event, now) -> list[tuple]:
         move("reject", S.REPORTED, S.REJECTED, rng.uniform(0.1, 1), "不属于受理范围", Step.ACCEPT)
         event.state = S.REJECTED
         return steps
-    # How far along it got depends on its age: the last few days hold the open work.
-    stages = ["accept", "dispatch", "sign", "finish", "verify", "close"]
-    reach = len(stages) if age_hours > 240 else min(len(stages), int(age_hours / 30) +
-                                                    rng.randint(0, 2))
+    # The whole life is drawn; steps still in the future are cut off at the end, so the
+    # recent events are the open ones, each in the step it would be in now.
+    reach = 6
     slow = rng.random() < 0.12
     if reach >= 1:
         move("accept", S.REPORTED, S.ACCEPTED, rng.uniform(0.05, 0.6), "", Step.ACCEPT)
@@ -235,8 +235,11 @@ def _life(rng: random.Random, event: Event, now) -> list[tuple]:
 def _finish(events: list[Event], histories: list[list[tuple]], now) -> None:
     """Numbers, lead organisations and running clocks (before the insert), then assignments,
     transitions and a few supervision orders."""
+    from zhili.core.models import EscalationStep
     from zhili.events.choices import STEP_OF_STATE
 
+    ladder = list(EscalationStep.objects.filter(workflow="events.event").order_by("level")
+                  .values_list("after_minutes", flat=True))
     rules_by_place = {(r.area_code, r.category_id): r.lead_org_id
                       for r in RoutingRule.objects.filter(is_active=True)}
 
@@ -261,6 +264,9 @@ def _finish(events: list[Event], histories: list[list[tuple]], now) -> None:
             workflow.set_deadline(event, step=step, start=last, amount=float(amount), unit=unit)
             if event.deadline_at <= now:
                 event.overdue = event.ever_overdue = event.warned = True
+                # The ladder rungs its lateness has already passed count as climbed.
+                late = (now - event.deadline_at).total_seconds() / 60
+                event.escalation_level = sum(1 for after in ladder if after <= late)
     Event.objects.bulk_create(events, batch_size=1000)
     transitions, assignments = [], []
     for event, steps in zip(events, histories, strict=True):
@@ -276,7 +282,6 @@ def _finish(events: list[Event], histories: list[list[tuple]], now) -> None:
     EventTransition.objects.bulk_create(transitions, batch_size=2000)
     from zhili.events.deadlines import issue_supervision
 
-    overdue = [e for e in events if e.overdue][:40]
-    for event in random.Random(SEED + 1).sample(overdue, min(len(overdue), 12)):
-        Event.objects.filter(pk=event.pk).update(escalation_level=2)
-        issue_supervision(event, level=2)
+    for event in events:  # the "supervise" rung has passed for these: its order exists
+        if event.escalation_level >= 2:
+            issue_supervision(event, level=2)

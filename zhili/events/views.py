@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -211,9 +210,10 @@ class StatsView(PageView):
                            for r in figures["by_category"][:12]],
             "areas": [r["name"] for r in figures["by_area"]],
             "area_reported": [r["reported"] for r in figures["by_area"]],
+            "labels": {"reported": str(_("Reported")), "closed": str(_("Closed")),
+                       "on_time": str(_("On-time rate"))},
         }
-        context.update(figures=figures, start=start, end=end,
-                       chart_json=json.dumps(chart, ensure_ascii=False),
+        context.update(figures=figures, start=start, end=end, chart=chart,
                        steps=[(label, figures["steps"].get(key)) for key, label in Step.choices])
         return context
 

@@ -8,9 +8,9 @@
     xAxis: { type: "category", data: data.months },
     yAxis: [{ type: "value" }, { type: "value", max: 100, axisLabel: { formatter: "{value}%" } }],
     series: [
-      { name: "上报", type: "bar", data: data.reported },
-      { name: "结案", type: "bar", data: data.closed },
-      { name: "按期率", type: "line", yAxisIndex: 1, data: data.on_time }
+      { name: data.labels.reported, type: "bar", data: data.reported },
+      { name: data.labels.closed, type: "bar", data: data.closed },
+      { name: data.labels.on_time, type: "line", yAxisIndex: 1, data: data.on_time }
     ]
   });
   var cats = echarts.init(document.getElementById("chart-category"));
