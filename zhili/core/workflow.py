@@ -9,7 +9,8 @@ Events use it first; disputes, rectification orders, handovers and alerts reuse 
 - services call `locked()` → `fire()` → `set_deadline()`/`clear_deadline()` → `save()` →
   `log` in one transaction;
 - `sweep(Model)` runs every minute. The model answers three hooks with what each means in its
-  domain: `on_deadline_warning(ids)`, `on_overdue(ids)`, `on_escalation(ids, step)`.
+  domain: `on_deadline_warning(ids, now)`, `on_overdue(ids, now)`,
+  `on_escalation(ids, step, now)`.
 
 Concurrency: every transition locks the row (SELECT … FOR UPDATE; SQLite serialises writers)
 and, when the caller says which version it saw, refuses a stale one with 409. The sweep only
@@ -58,15 +59,15 @@ class DeadlineMixin(models.Model):
 
     # Hooks the sweep calls (inside its transaction) — override in the model's module.
     @classmethod
-    def on_deadline_warning(cls, ids: list[int]) -> None:
+    def on_deadline_warning(cls, ids: list[int], now) -> None:
         pass
 
     @classmethod
-    def on_overdue(cls, ids: list[int]) -> None:
+    def on_overdue(cls, ids: list[int], now) -> None:
         pass
 
     @classmethod
-    def on_escalation(cls, ids: list[int], step) -> None:
+    def on_escalation(cls, ids: list[int], step, now) -> None:
         pass
 
     @property
@@ -225,7 +226,7 @@ def sweep(model, now: dt.datetime | None = None, *, batch: int = 5000) -> dict[s
                                                    deadline_at__gt=now),
                          {"warned": True}, batch)
             if ids:
-                model.on_deadline_warning(ids)
+                model.on_deadline_warning(ids, now)
         counts["warned"] += len(ids)
         if len(ids) < batch:
             break
@@ -234,7 +235,7 @@ def sweep(model, now: dt.datetime | None = None, *, batch: int = 5000) -> dict[s
             ids = _claim(model, running & models.Q(overdue=False, deadline_at__lte=now),
                          {"overdue": True, "ever_overdue": True, "warned": True}, batch)
             if ids:
-                model.on_overdue(ids)
+                model.on_overdue(ids, now)
         counts["overdue"] += len(ids)
         if len(ids) < batch:
             break
@@ -247,7 +248,7 @@ def sweep(model, now: dt.datetime | None = None, *, batch: int = 5000) -> dict[s
                                                        deadline_at__lte=cutoff),
                              {"escalation_level": step.level}, batch)
                 if ids:
-                    model.on_escalation(ids, step)
+                    model.on_escalation(ids, step, now)
             counts["escalated"] += len(ids)
             if len(ids) < batch:
                 break

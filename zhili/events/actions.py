@@ -62,7 +62,7 @@ class DispatchForm(NoteForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        orgs = Organisation.objects.restrict(self.user).active().order_by("area_code", "name") \
+        orgs = Organisation.objects.dispatchable(self.user).order_by("-area_code", "name") \
             if self.user is not None else Organisation.objects.none()
         self.fields["lead_org"].queryset = orgs
         self.fields["assist_orgs"].queryset = orgs

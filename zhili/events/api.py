@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Query, Schema, Status
+from ninja import Body, Field, File, Form, Query, Schema, Status
 from ninja.files import UploadedFile
 
 from zhili.areas.models import Area
@@ -201,7 +202,7 @@ class ActionOut(Schema):
              scope=RouteScope(Event, "view", lookup="pk", params=(("action", "accept"),),
                               example_requires=((Event, "dispatch"),)),
              response=ActionOut, summary="Take an action (accept, dispatch, sign, finish …)")
-def act(request, pk: int, action: str, payload: dict = None):
+def act(request, pk: int, action: str, payload: Body[dict[str, Any]] = None):
     data = QueryDict(mutable=True)
     for key, value in (payload or {}).items():
         if isinstance(value, list):

@@ -43,7 +43,7 @@ def mark_overdue(ids) -> None:
     mark_dirty_ids(ids)
 
 
-def escalate(ids, step: EscalationStep) -> None:
+def escalate(ids, step: EscalationStep, now=None) -> None:
     """One rung of the ladder: remind, tell the supervisor, or the upper level's 督办."""
     for event in _events(ids):
         EventTransition.objects.create(event=event, action="escalation", from_state=event.state,
@@ -60,11 +60,11 @@ def escalate(ids, step: EscalationStep) -> None:
                           % {"number": event.number,
                              "who": event.lead_org or _("the governance centre")})
         else:
-            issue_supervision(event, level=step.level)
+            issue_supervision(event, level=step.level, now=now)
 
 
-def issue_supervision(event: Event, *, level: int, issued_by=None,
-                      message: str = "") -> SupervisionOrder:
+def issue_supervision(event: Event, *, level: int, issued_by=None, message: str = "",
+                      now=None) -> SupervisionOrder:
     """The level above the dispatching centre orders the holder to act, with its own deadline."""
     centre = rules.centre_area(event)
     upper_level = max(1, centre.level - 1)
@@ -76,7 +76,7 @@ def issue_supervision(event: Event, *, level: int, issued_by=None,
         message=message or _("%(number)s is overdue. Deal with it at once and answer this "
                              "order.") % {"number": event.number},
     )
-    workflow.set_deadline(order, step="answer", start=timezone.now(),
+    workflow.set_deadline(order, step="answer", start=now or timezone.now(),
                           amount=SUPERVISION_ANSWER_DAYS, unit="work_days")
     order.save()
     EventTransition.objects.create(event=event, action="supervise", from_state=event.state,

@@ -313,22 +313,22 @@ class Event(DeadlineMixin, models.Model):
 
     # -- sweep hooks ----------------------------------------------------------------------------
     @classmethod
-    def on_deadline_warning(cls, ids):
+    def on_deadline_warning(cls, ids, now):
         from zhili.events.deadlines import warn
 
         warn(ids)
 
     @classmethod
-    def on_overdue(cls, ids):
+    def on_overdue(cls, ids, now):
         from zhili.events.deadlines import mark_overdue
 
         mark_overdue(ids)
 
     @classmethod
-    def on_escalation(cls, ids, step):
+    def on_escalation(cls, ids, step, now):
         from zhili.events.deadlines import escalate
 
-        escalate(ids, step)
+        escalate(ids, step, now)
 
 
 class EventTransition(TransitionLogBase):
@@ -493,7 +493,7 @@ class SupervisionOrder(DeadlineMixin, models.Model):
         pass
 
     @classmethod
-    def on_overdue(cls, ids):
+    def on_overdue(cls, ids, now):
         from zhili.events.deadlines import supervision_overdue
 
         supervision_overdue(ids)

@@ -343,7 +343,7 @@ def dispatch_event(*, actor, event: Event, lead_org, assist_orgs=(), version=Non
     if lead_org is None:
         raise field_error("lead_org", _("Choose the lead organisation."))
     orgs = [lead_org, *assist_orgs]
-    reachable = set(Organisation.objects.restrict(actor).active().filter(
+    reachable = set(Organisation.objects.dispatchable(actor).filter(
         pk__in=[o.pk for o in orgs]).values_list("pk", flat=True))
     if lead_org.pk not in reachable:
         raise field_error("lead_org", _("No such organisation within your reach."))
