@@ -5,6 +5,16 @@ import pytest
 from zhili.core.testing import World
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Process-local reference caches must not carry rows from one test into the next."""
+    from zhili.core.memo import clear_all
+
+    clear_all()
+    yield
+    clear_all()
+
+
 @pytest.fixture
 def world(db):
     return World()

@@ -7,6 +7,7 @@ from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from zhili.accounts.models import role_permissions
 from zhili.core import audit
 
 
@@ -25,6 +26,7 @@ class AuditedGroupAdmin(GroupAdmin):
             if change else set()
         super().save_related(request, form, formsets, change)
         after = set(form.instance.permissions.values_list("codename", flat=True))
+        role_permissions.clear()
         if before != after:
             audit.record(actor=request.user, action="role.permissions", target=form.instance,
                          changes={"added": sorted(after - before),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhili.accounts.querysets import ApiKeyQuerySet, PositionQuerySet, UserQuerySet
 from zhili.core import codes
+from zhili.core.memo import ttl_cache
 from zhili.core.scoping import AREA, ORG, Scope
 
 
@@ -83,12 +84,17 @@ class Role(models.Model):
         return gettext(self.name)
 
     def permission_names(self) -> frozenset[str]:
-        if not hasattr(self, "_perm_names"):
-            self._perm_names = frozenset(
-                f"{app}.{codename}" for app, codename in self.group.permissions.values_list(
-                    "content_type__app_label", "codename")
-            )
-        return self._perm_names
+        return role_permissions(self.group_id)
+
+
+@ttl_cache(30)
+def role_permissions(group_id: int) -> frozenset[str]:
+    """A role's permissions, read once per process and half-minute (every request needs them)."""
+    return frozenset(
+        f"{app}.{codename}" for app, codename in Group.objects.filter(pk=group_id).values_list(
+            "permissions__content_type__app_label", "permissions__codename")
+        if codename
+    )
 
 
 class Position(models.Model):

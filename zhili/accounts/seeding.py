@@ -27,6 +27,9 @@ def sync_roles(sender=None, using="default", **kwargs) -> None:
             )
         wanted = [perms[name] for name in [*COMMON, *perm_names] if name in perms]
         role.group.permissions.add(*wanted)
+    from zhili.accounts.models import role_permissions
+
+    role_permissions.clear()
     roles = {role.code: role for role in Role.objects.using(using).all()}
     for code, granted in GRANTS.items():
         if code in roles:

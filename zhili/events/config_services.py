@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from zhili.core import audit
 from zhili.core.scoping import require, require_code_in_scope
 from zhili.core.services import ServiceError, field_error
+from zhili.events import rules
 from zhili.events.models import EventCategory, RoutingRule, SLARule
 
 
@@ -76,6 +77,7 @@ def save_sla_rule(*, actor, rule: SLARule | None, data: dict) -> SLARule:
         raise ServiceError("invalid", field_messages={"step": [
             _("A time limit for this step, category and urgency exists already.")]})
     rule.save()
+    rules._limits.clear()
     audit.record(actor=actor, action="event.time_limit", target=rule,
                  changes={"step": rule.step, "amount": str(rule.amount), "unit": rule.unit,
                           "category": rule.category_id, "urgency": rule.urgency})
@@ -90,3 +92,4 @@ def delete_sla_rule(*, actor, rule: SLARule) -> None:
                                        "change it instead."))
     audit.record(actor=actor, action="event.time_limit_delete", target=rule)
     rule.delete()
+    rules._limits.clear()

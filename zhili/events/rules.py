@@ -9,6 +9,7 @@ from django.db.models import Q
 from zhili.accounts.models import Position, User
 from zhili.areas.models import Area
 from zhili.core import codes
+from zhili.core.memo import ttl_cache
 from zhili.events.choices import EventState, Step
 from zhili.events.models import Event, EventCategory, RoutingRule, SLARule
 
@@ -19,15 +20,21 @@ FALLBACK = {Step.ACCEPT: (Decimal(30), "minutes"), Step.DISPATCH: (Decimal(1), "
             Step.CLOSE: (Decimal(1), "work_hours")}
 
 
+@ttl_cache(30)
+def _limits() -> dict[tuple, tuple[Decimal, str]]:
+    return {(r.category_id, r.urgency, r.step): (r.amount, r.unit)
+            for r in SLARule.objects.all()}
+
+
 def time_limit(category: EventCategory, urgency: str, step: str) -> tuple[Decimal, str]:
-    """The most specific time limit for the step (see SLARule)."""
-    rules = list(SLARule.objects.filter(step=step).filter(
-        Q(category=category) | Q(category__isnull=True)).filter(
-        Q(urgency=urgency) | Q(urgency="")))
-    if not rules:
-        return FALLBACK[step]
-    best = max(rules, key=lambda r: (r.category_id is not None, bool(r.urgency)))
-    return best.amount, best.unit
+    """The most specific time limit for the step (see SLARule): category + urgency, then
+    category, then urgency, then the default row."""
+    limits = _limits()
+    for key in ((category.pk, urgency, step), (category.pk, "", step), (None, urgency, step),
+                (None, "", step)):
+        if key in limits:
+            return limits[key]
+    return FALLBACK[step]
 
 
 def route(area: Area, category: EventCategory) -> RoutingRule | None:
@@ -55,7 +62,8 @@ def _holders(perm: str, *, area_code: str | None = None, org_ids=None) -> list[U
         positions = positions.filter(area_code=area_code)
     if org_ids is not None:
         positions = positions.filter(org_id__in=org_ids)
-    return list(User.objects.filter(pk__in=positions.values("user_id"), is_active=True))
+    return list(User.objects.filter(pk__in=positions.values("user_id"), is_active=True)
+                .only("id", "is_active", "is_service", "username"))
 
 
 def dispatchers(event: Event, *, level_up: int = 0) -> list[User]:

@@ -235,9 +235,13 @@ def test_routing_and_time_limits(loop):
     assert rules.route(loop.world.grid_a1, loop.garbage).lead_org == loop.world.justice_a
     assert rules.time_limit(loop.garbage, "normal", "handle") == (Decimal("3.00"), "work_days")
     assert rules.time_limit(loop.garbage, "critical", "handle") == (Decimal("4.00"), "work_hours")
-    SLARule.objects.create(category=loop.garbage, urgency="", step="handle", amount=2,
-                           unit="work_days")
+    from zhili.events.config_services import save_sla_rule
+
+    save_sla_rule(actor=loop.world.personas["superuser"].user, rule=None, data={
+        "category": loop.garbage, "urgency": "", "step": "handle", "amount": Decimal(2),
+        "unit": "work_days"})  # the service drops the cached table at once
     assert rules.time_limit(loop.garbage, "normal", "handle") == (Decimal("2"), "work_days")
+    assert SLARule.objects.filter(category=loop.garbage).count() == 1
 
 
 def test_dispatch_proposal_comes_from_the_routing_table(loop):
