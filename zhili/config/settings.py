@@ -186,6 +186,10 @@ LOGGING = logging_config(
 
 NINJA_PAGINATION_MAX_LIMIT = 500
 ZHILI_METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+ZHILI_MAX_PHOTO_MB = env_int("MAX_PHOTO_MB", 10)
+# Outside channels for notifications (SMS, e-mail): classes with send(notification).
+ZHILI_NOTIFICATION_BACKENDS = env_list("NOTIFICATION_BACKENDS",
+                                       ["zhili.core.notify.LoggingBackend"])
 ZHILI_DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Zhili@2026demo")
 
 # Personal data (PIPL): keys stay outside the database; unset, both kinds are generated into

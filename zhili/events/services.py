@@ -142,6 +142,11 @@ def report_event(*, actor, channel: str, category: EventCategory, title: str,
         reported_at=reported_at or now,
         public_token=secrets.token_urlsafe(16) if channel == Channel.PUBLIC else None,
     )
+    if solved_on_spot:
+        workflow.fire(event, "solve_on_spot")
+        event.closed_at = now
+    else:
+        _start_step(event, now)
     try:
         with transaction.atomic():
             event.save()
@@ -150,20 +155,15 @@ def report_event(*, actor, channel: str, category: EventCategory, title: str,
             raise field_error("external_id", _("Ticket %(id)s was already imported.")
                               % {"id": external_id}) from None
         raise
+    # The number carries the primary key, known only after the insert.
     event.number = _number(event)
+    Event.objects.filter(pk=event.pk).update(number=event.number)
     for person in people or []:
         if person.name.strip():
             EventPerson.objects.create(event=event, name=person.name.strip()[:60],
                                        contact=person.contact or None, note=person.note[:200])
     for photo in photos or []:
         add_photo(actor=actor, event=event, photo=photo, check=False)
-    if solved_on_spot:
-        workflow.fire(event, "solve_on_spot")
-        event.closed_at = now
-        workflow.clear_deadline(event)
-    else:
-        _start_step(event, now)
-    event.save()
     workflow.log(event, EventTransition, action="report", from_state="", actor=actor,
                  data={"channel": channel, "warnings": [str(w) for w in warnings]})
     from zhili.events.duplicates import find_duplicates
