@@ -34,7 +34,7 @@ def loop_world(live_db, settings):
 
 def sign_in(browser, base, username, password, **context):  # noqa: F811
     page = browser.new_context(locale="zh-CN", **context).new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
@@ -48,6 +48,10 @@ def act(page, action, **fields):
     panel = page.locator(f"#act-{action}")
     panel.wait_for(state="visible")
     for name, value in fields.items():
+        choice = panel.locator(f'input[type=radio][name="{name}"][value="{value}"]')
+        if choice.count():
+            choice.check()
+            continue
         field = panel.locator(f"[name={name}]")
         if field.evaluate("e => e.tagName") == "SELECT":
             field.select_option(value)
@@ -96,7 +100,7 @@ def test_report_offline_then_the_whole_loop(browser, live_server, loop_world):  
     handler = sign_in(browser, base, "p.org_staff", password)
     handler.goto(event_url)
     act(handler, "send_back", reason="应由城管部门处理")
-    assert "退回" in state(handler)
+    assert "退单" in state(handler)
 
     desk.goto(event_url)
     act(desk, "dispatch", lead_org=str(loop_world.police_a.pk), note="经核实由公安牵头")

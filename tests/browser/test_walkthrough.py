@@ -53,7 +53,7 @@ def city(live_db, settings):
 def test_login_tree_and_user_management(browser, live_server, city):
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(locale="zh-CN")
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)
     page.goto(f"{live_server.url}/")
     assert "/accounts/login/" in page.url
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.core.scoping import ScopedQuerySet
 
@@ -166,7 +167,7 @@ class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="notifications")
     kind = models.CharField(_("kind"), max_length=40)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("notification", "title"), max_length=200)
     body = models.TextField(_("message"), blank=True)
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

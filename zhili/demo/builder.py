@@ -87,8 +87,10 @@ def rng_for(key: str) -> random.Random:
 
 
 class DemoBuilder:
-    def __init__(self, scale: str = "small", stdout=None):
+    def __init__(self, scale: str = "small", stdout=None, events: bool = True):
         self.scale = scale
+        # False: areas, organisations and users only (benchmarks generate their own events).
+        self.events = events
         self.summary = Summary()
         self.write = stdout.write if stdout else (lambda *_: None)
         self.today = timezone.localdate()
@@ -325,8 +327,9 @@ class DemoBuilder:
         areas = self.build_areas()
         orgs = self.build_orgs(areas)
         users = self.build_users(areas, orgs)
-        self.summary.events = build_events(scale=self.scale, areas=areas, orgs=orgs,
-                                           today=self.today)
+        if self.events:
+            self.summary.events = build_events(scale=self.scale, areas=areas, orgs=orgs,
+                                               today=self.today)
         if self.summary.areas or self.summary.grids or self.summary.orgs or self.summary.users:
             audit.record(actor=None, actor_name="zhili demo", action="demo.build",
                          changes={"scale": self.scale, **self.summary.__dict__})

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.core.forms import MultipleFileField
 from zhili.core.scoping import ORG, get_scope
@@ -230,7 +231,7 @@ ACTIONS: dict[str, Action] = {a.key: a for a in [
            lambda actor, event, d, f: services.verify_event(
                actor=actor, event=event, passed=False, note=d["note"], photos=_photos(f),
                version=d.get("version")), style="outline-danger"),
-    Action("close", _("Close"), NoteForm, (S.VERIFIED,), "dispatch",
+    Action("close", pgettext_lazy("event action", "Close"), NoteForm, (S.VERIFIED,), "dispatch",
            lambda actor, event, d, f: services.close_event(
                actor=actor, event=event, note=d["note"], version=d.get("version"))),
     Action("evaluate", _("Record the evaluation"), EvaluateForm, (S.CLOSED,), "evaluate",

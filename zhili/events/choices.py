@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Urgency(models.TextChoices):
@@ -9,7 +10,7 @@ class Urgency(models.TextChoices):
 
 
 class Channel(models.TextChoices):
-    GRID = "grid", _("Grid worker")
+    GRID = "grid", pgettext_lazy("channel", "Grid worker")
     WEB = "web", _("Centre registration")
     PUBLIC = "public", _("Public (Open311)")
     HOTLINE = "hotline", _("12345 hotline")
@@ -26,7 +27,7 @@ class EventState(models.TextChoices):
     RETURNED = "returned", _("Returned, awaiting arbitration")
     HANDLED = "handled", _("Awaiting verification")
     VERIFIED = "verified", _("Awaiting closure")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("event state", "Closed")
     REJECTED = "rejected", _("Not accepted")
     MERGED = "merged", _("Merged into another report")
 
@@ -46,7 +47,7 @@ class Step(models.TextChoices):
     HANDLE = "handle", _("Handle")
     ARBITRATE = "arbitrate", _("Arbitrate a return")
     VERIFY = "verify", _("Verify on site")
-    CLOSE = "close", _("Close")
+    CLOSE = "close", pgettext_lazy("event step", "Close")
 
 
 STEP_OF_STATE = {

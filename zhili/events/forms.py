@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.areas.models import Area
 from zhili.core.forms import MultipleFileField
@@ -17,7 +18,8 @@ class ReportForm(forms.Form):
     category = forms.ModelChoiceField(label=_("Category"),
                                       queryset=EventCategory.objects.active().filter(
                                           parent__isnull=False))
-    title = forms.CharField(label=_("Title"), max_length=120, required=False)
+    title = forms.CharField(label=pgettext_lazy("event", "Title"), max_length=120,
+                            required=False)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(
         attrs={"rows": 3}))
     urgency = forms.ChoiceField(label=_("Urgency"), required=False,

@@ -9,6 +9,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from zhili.core.codes import CODE_WIDTH
@@ -144,7 +145,7 @@ class Event(DeadlineMixin, models.Model):
     """One reported problem and everything that happened to it."""
 
     number = models.CharField(_("number"), max_length=24, unique=True, null=True, blank=True)
-    title = models.CharField(_("title"), max_length=120)
+    title = models.CharField(pgettext_lazy("event", "title"), max_length=120)
     description = models.TextField(_("description"), blank=True)
     category = models.ForeignKey(EventCategory, verbose_name=_("category"),
                                  on_delete=models.PROTECT, related_name="events")

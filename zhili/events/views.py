@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.core.api import RouteScope
 from zhili.core.jobs import start_job
@@ -210,7 +211,7 @@ class StatsView(PageView):
                            for r in figures["by_category"][:12]],
             "areas": [r["name"] for r in figures["by_area"]],
             "area_reported": [r["reported"] for r in figures["by_area"]],
-            "labels": {"reported": str(_("Reported")), "closed": str(_("Closed")),
+            "labels": {"reported": str(_("Reported")), "closed": str(pgettext_lazy("event state", "Closed")),
                        "on_time": str(_("On-time rate"))},
         }
         context.update(figures=figures, start=start, end=end, chart=chart,

@@ -8,7 +8,8 @@ register = template.Library()
 def bs(bound_field):
     """Render a form field's widget with Bootstrap classes (and the invalid state)."""
     widget = bound_field.field.widget
-    if isinstance(widget, forms.CheckboxInput):
+    if isinstance(widget, forms.CheckboxInput | forms.RadioSelect |
+                  forms.CheckboxSelectMultiple):
         css = "form-check-input"
     elif isinstance(widget, forms.Select | forms.SelectMultiple):
         css = "form-select"
