@@ -211,7 +211,8 @@ class StatsView(PageView):
                            for r in figures["by_category"][:12]],
             "areas": [r["name"] for r in figures["by_area"]],
             "area_reported": [r["reported"] for r in figures["by_area"]],
-            "labels": {"reported": str(_("Reported")), "closed": str(pgettext_lazy("event state", "Closed")),
+            "labels": {"reported": str(_("Reported")),
+                       "closed": str(pgettext_lazy("event state", "Closed")),
                        "on_time": str(_("On-time rate"))},
         }
         context.update(figures=figures, start=start, end=end, chart=chart,
