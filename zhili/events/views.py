@@ -281,24 +281,34 @@ class RoutingListView(ListPageView):
         return context
 
 
-class RoutingEditView(ServiceFormView):
-    route_scope = RouteScope(RoutingRule, "change", lookup="pk")
+class ConfigFormView(ServiceFormView):
+    """Create or change one configuration row (a ModelForm) through its save service."""
+
     template_name = "includes/simple_form.html"
+    save = None  # the service: save(actor=, <noun>=instance or None, data=)
+    noun = ""
+    back = ""  # URL name to return to
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.object}
+
+    def perform(self, form):
+        data = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        type(self).save(actor=self.request.user, data=data, **{self.noun: self.object})
+
+    def get_success_url_for(self, result):
+        return reverse(self.back)
+
+
+class RoutingEditView(ConfigFormView):
+    route_scope = RouteScope(RoutingRule, "change", lookup="pk")
     form_class = RoutingRuleForm
     title = _("Routing rule")
     success_message = _("The routing rule was saved.")
+    save, noun, back = config_services.save_routing_rule, "rule", "events:routing"
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user,
-                "instance": self.object}
-
-    def perform(self, form):
-        config_services.save_routing_rule(actor=self.request.user, rule=self.object,
-                                          data=form.cleaned_data)
-        return None
-
-    def get_success_url_for(self, result):
-        return reverse("events:routing")
+        return {**super().get_form_kwargs(), "user": self.request.user}
 
 
 class RoutingCreateView(RoutingEditView):
@@ -335,44 +345,24 @@ class CategoryListView(ListPageView):
         return context
 
 
-class CategoryEditView(ServiceFormView):
+class CategoryEditView(ConfigFormView):
     route_scope = RouteScope(EventCategory, "change", lookup="pk")
-    template_name = "includes/simple_form.html"
     form_class = CategoryForm
     title = _("Event category")
     success_message = _("The category was saved.")
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.object}
-
-    def perform(self, form):
-        data = {k: form.cleaned_data[k] for k in form.Meta.fields}
-        config_services.save_category(actor=self.request.user, category=self.object, data=data)
-
-    def get_success_url_for(self, result):
-        return reverse("events:categories")
+    save, noun, back = config_services.save_category, "category", "events:categories"
 
 
 class CategoryCreateView(CategoryEditView):
     route_scope = RouteScope(EventCategory, "add")
 
 
-class LimitEditView(ServiceFormView):
+class LimitEditView(ConfigFormView):
     route_scope = RouteScope(SLARule, "change", lookup="pk")
-    template_name = "includes/simple_form.html"
     form_class = SLARuleForm
     title = _("Time limit")
     success_message = _("The time limit was saved.")
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.object}
-
-    def perform(self, form):
-        data = {k: form.cleaned_data[k] for k in form.Meta.fields}
-        config_services.save_sla_rule(actor=self.request.user, rule=self.object, data=data)
-
-    def get_success_url_for(self, result):
-        return reverse("events:categories")
+    save, noun, back = config_services.save_sla_rule, "rule", "events:categories"
 
 
 class LimitCreateView(LimitEditView):
