@@ -38,12 +38,18 @@ also states its results as ratios against a baseline measured in the same run.
 """
 
 
+# Modules of the package that are not benchmarks: this runner, and the Django settings and URLs
+# of the server bench/events.py starts.
+NOT_BENCHMARKS = {"run", "settings", "urls"}
+
+
 def discover() -> list[str]:
-    """Names of the benchmark modules: every module of the package but this one and _private."""
+    """Names of the benchmark modules: every module of the package but NOT_BENCHMARKS and
+    _private ones."""
     return sorted(
         info.name
         for info in pkgutil.iter_modules(bench.__path__)
-        if not info.name.startswith("_") and info.name != "run"
+        if not info.name.startswith("_") and info.name not in NOT_BENCHMARKS
     )
 
 

@@ -58,6 +58,9 @@ def save_category(*, actor, category: EventCategory | None, data: dict) -> Event
     if clash.exists():
         raise field_error("code", _("The code %(code)s is taken.") % {"code": category.code})
     category.save()
+    from zhili.core.memo import clear_all
+
+    clear_all()  # category lookups are cached per process
     audit.record(actor=actor, action="event.category", target=category,
                  changes={"code": category.code, "active": category.is_active})
     return category

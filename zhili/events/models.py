@@ -221,7 +221,18 @@ class Event(DeadlineMixin, models.Model):
             models.Index(fields=["lead_org", "state"]),
             models.Index(fields=["deadline_at"], name="event_open_deadline",
                          condition=models.Q(deadline_at__isnull=False)),
-            models.Index(fields=["category", "reported_at"]),
+            # With the area code last, the scope's subtree range of a category-and-period list
+            # (and of the duplicate search) is checked in the index, not on the table rows.
+            models.Index(fields=["category", "reported_at", "area_code"]),
+            # Newest first (Meta.ordering), walked backwards: the first page of an "all" list
+            # without sorting everything in reach, and one day as a range for the statistics
+            # rollup (stats.rebuild_day), which otherwise scans the table once per day.
+            models.Index(fields=["reported_at", "id"], name="event_reported_at_id"),
+            # "Overdue only" (inbox, API), alone or with a category: the few overdue rows of a
+            # subtree as one small range; otherwise the planner ANDs whole-subtree and
+            # whole-category bitmaps.
+            models.Index(fields=["area_code", "category"], name="event_overdue_area",
+                         condition=models.Q(overdue=True)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_id"],

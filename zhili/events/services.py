@@ -147,14 +147,15 @@ def report_event(*, actor, channel: str, category: EventCategory, title: str,
         event.closed_at = now
     else:
         _start_step(event, now)
-    try:
-        with transaction.atomic():
-            event.save()
-    except IntegrityError:
-        if external_id:
+    if external_id:  # a savepoint only where the insert can clash (an imported ticket)
+        try:
+            with transaction.atomic():
+                event.save()
+        except IntegrityError:
             raise field_error("external_id", _("Ticket %(id)s was already imported.")
                               % {"id": external_id}) from None
-        raise
+    else:
+        event.save()
     # The number carries the primary key, known only after the insert.
     event.number = _number(event)
     Event.objects.filter(pk=event.pk).update(number=event.number)

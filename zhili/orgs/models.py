@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from zhili.core.codes import CODE_WIDTH
+from zhili.core.memo import ttl_cache
 from zhili.orgs.choices import OrgKind
 from zhili.orgs.querysets import OrganisationQuerySet
 
@@ -52,13 +53,17 @@ class Organisation(models.Model):
     def get_absolute_url(self):
         return reverse("orgs:detail", args=[self.pk])
 
-    def descendant_ids(self) -> set[int]:
-        """This organisation and every organisation under it (breadth-first, few levels)."""
-        found, frontier = {self.pk}, [self.pk]
-        while frontier:
-            frontier = list(
-                Organisation.objects.filter(parent_id__in=frontier)
-                .exclude(pk__in=found).values_list("pk", flat=True)
-            )
-            found.update(frontier)
-        return found
+    def descendant_ids(self) -> frozenset[int]:
+        """This organisation and every organisation under it (read at most every 30 s: every
+        request of organisation staff needs it)."""
+        return organisation_subtree(self.pk)
+
+
+@ttl_cache(30)
+def organisation_subtree(org_id: int) -> frozenset[int]:
+    found, frontier = {org_id}, [org_id]
+    while frontier:  # breadth-first; organisation trees are a few levels deep
+        frontier = list(Organisation.objects.filter(parent_id__in=frontier)
+                        .exclude(pk__in=found).values_list("pk", flat=True))
+        found.update(frontier)
+    return frozenset(found)

@@ -1,0 +1,29 @@
+import pytest
+
+from zhili.events import services
+from zhili.events.views import InboxPaginator
+
+pytestmark = pytest.mark.django_db
+
+
+def report(loop, n):
+    for i in range(n):
+        services.report_event(actor=loop.grid_worker, channel="grid", category=loop.garbage,
+                              title=f"垃圾满溢 {i}", area=loop.world.grid_a1)
+
+
+def test_inbox_counts_up_to_the_cap(loop, client_for, monkeypatch):
+    report(loop, 5)
+    dispatcher = client_for(loop.dispatcher)
+    exact = dispatcher.get("/events/?box=all")
+    assert exact.status_code == 200
+    assert exact.context["paginator"].count == 5 and not exact.context["paginator"].capped
+
+    monkeypatch.setattr(InboxPaginator, "cap", 3)
+    monkeypatch.setattr("zhili.events.views.InboxView.paginate_by", 2)
+    capped = dispatcher.get("/events/?box=all")
+    paginator = capped.context["paginator"]
+    assert paginator.capped and paginator.count == 3 and paginator.count_label == "3+"
+    assert paginator.num_pages == 2
+    assert "3+" in capped.content.decode()
+    assert len(capped.context["rows"]) == 2
