@@ -83,6 +83,18 @@ TEMPLATES = [
 ]
 
 
+_SQLITE_OPTIONS = {
+    # IMMEDIATE: a read followed by a write must not fail with "database is locked"
+    # when the web server, the worker and the scheduler share the file.
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
+    ),
+}
+
+
 def _database() -> dict:
     url = env_str("DATABASE_URL")
     if url:
@@ -90,20 +102,14 @@ def _database() -> dict:
         if config["ENGINE"] == "django.db.backends.postgresql":
             config.setdefault("CONN_MAX_AGE", env_int("DB_CONN_MAX_AGE", 60))
             config["CONN_HEALTH_CHECKS"] = True
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            # A SQLite file named by URL needs the same concurrency settings as the default.
+            config["OPTIONS"] = {**_SQLITE_OPTIONS, **config.get("OPTIONS", {})}
         return config
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "zhili.sqlite3",
-        "OPTIONS": {
-            # IMMEDIATE: a read followed by a write must not fail with "database is locked"
-            # when the web server, the worker and the scheduler share the file.
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
-            ),
-        },
+        "OPTIONS": _SQLITE_OPTIONS,
     }
 
 

@@ -209,6 +209,8 @@ def _claim(model, condition: models.Q, updates: dict, batch: int) -> list[int]:
         qs = qs.select_for_update(skip_locked=True)
     ids = list(qs.values_list("pk", flat=True)[:batch])
     if ids:
+        if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+            updates = {**updates, "updated_at": timezone.now()}  # what changed, for rollups
         model._default_manager.filter(condition, pk__in=ids).update(**updates)
     return ids
 

@@ -108,7 +108,6 @@ class ReportOut(Schema):
     number: str
     state: str
     warnings: list[str]
-    duplicates: list[str]
 
 
 def _channel(user) -> str:
@@ -139,8 +138,7 @@ def _report(request, data: ReportIn, photos) -> dict:
         reporter_contact=data.reporter_contact, client_uuid=data.client_uuid,
         solved_on_spot=data.solved_on_spot, photos=photos)
     return {"id": result.event.pk, "number": result.event.number, "state": result.event.state,
-            "warnings": [str(w) for w in result.warnings],
-            "duplicates": [c.event.number for c in result.duplicates]}
+            "warnings": [str(w) for w in result.warnings]}
 
 
 @router.post("", scope=RouteScope(Event, "add"), response={201: ReportOut},
@@ -268,8 +266,8 @@ def suggest(request, payload: SuggestIn):
 
 
 class StatsQuery(Schema):
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: dt.date | None = Field(None, description="Any day of the first month")
+    end: dt.date | None = Field(None, description="Any day of the last month")
 
 
 @router.get("/stats", scope=VIEW, response=dict, summary="Statistics for a period")
@@ -281,7 +279,7 @@ def statistics(request, query: Query[StatsQuery]):
         raise field_error("start", _("The start is after the end."))
     figures = stats.figures(request.auth, start=start, end=end)
     figures["as_of"] = figures["as_of"].isoformat() if figures["as_of"] else None
-    for rows in ("by_month",):
-        for r in figures[rows]:
-            r["m"] = r["m"].isoformat()[:7]
+    for r in figures["by_month"]:
+        r["m"] = r["m"].isoformat()[:7]
+        r.pop("month", None)
     return figures

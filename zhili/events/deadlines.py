@@ -38,9 +38,6 @@ def mark_overdue(ids) -> None:
         notify.notify(rules.holders(event), kind="event.overdue", url=event.get_absolute_url(),
                       title=_("%(number)s is overdue") % {"number": event.number})
     EventTransition.objects.bulk_create(rows)
-    from zhili.events.stats import mark_dirty_ids
-
-    mark_dirty_ids(ids)
 
 
 def escalate(ids, step: EscalationStep, now=None) -> None:

@@ -23,7 +23,7 @@ from zhili.events.models import (
     EventTransition,
     RoutingRule,
 )
-from zhili.events.stats import rebuild_day
+from zhili.events.stats import rebuild_all
 
 SEED = 3206
 COUNTS = {"small": 6000, "city": 40000}
@@ -148,11 +148,7 @@ def build_events(*, scale: str, areas: dict, orgs: dict, today: dt.date) -> int:
         events.append(event)
         histories.append(_life(rng, event, now))
     _finish(events, histories, now)
-    for day in sorted({timezone.localtime(e.reported_at).date() for e in events}):
-        rebuild_day(day)
-    from zhili.events.models import RollupState
-
-    RollupState.objects.update_or_create(name="events.daily", defaults={"refreshed_at": now})
+    rebuild_all()
     return len(events)
 
 

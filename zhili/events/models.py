@@ -225,14 +225,16 @@ class Event(DeadlineMixin, models.Model):
             # (and of the duplicate search) is checked in the index, not on the table rows.
             models.Index(fields=["category", "reported_at", "area_code"]),
             # Newest first (Meta.ordering), walked backwards: the first page of an "all" list
-            # without sorting everything in reach, and one day as a range for the statistics
-            # rollup (stats.rebuild_day), which otherwise scans the table once per day.
+            # without sorting everything in reach, and one month as a range for the statistics
+            # rollup (stats.rebuild_month), which otherwise scans the table.
             models.Index(fields=["reported_at", "id"], name="event_reported_at_id"),
             # "Overdue only" (inbox, API), alone or with a category: the few overdue rows of a
             # subtree as one small range; otherwise the planner ANDs whole-subtree and
             # whole-category bitmaps.
             models.Index(fields=["area_code", "category"], name="event_overdue_area",
                          condition=models.Q(overdue=True)),
+            # What changed since the last statistics rollup (stats.rebuild_dirty).
+            models.Index(fields=["updated_at"], name="event_updated_at"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_id"],
@@ -529,20 +531,27 @@ SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
 
 
 class StatQuerySet(ScopedQuerySet):
-    scope_area_field = "town_code"
-    scope_org_field = "lead_org_id"
+    scope_area_field = "area_code"
     rezone = False  # rebuilt from events, which are rezoned themselves
 
 
-class EventStat(models.Model):
-    """Daily rollup per town × category × channel × lead organisation (by reporting day), so
-    statistics pages never scan the events table. Rebuilt for days whose events changed."""
+class StatDimension(models.TextChoices):
+    AREA = "area", _("Area")
+    CATEGORY = "category", _("Category")
+    CHANNEL = "channel", _("Channel")
+    ORG = "org", _("Lead organisation")
 
-    day = models.DateField()
-    town_code = models.CharField(max_length=CODE_WIDTH)
-    category = models.ForeignKey(EventCategory, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=10)
-    lead_org_id = models.BigIntegerField(null=True, blank=True)
+
+class EventStat(models.Model):
+    """Monthly rollup of the events reported in a month, one narrow table per breakdown: by
+    village ("area", which also gives totals and the trend), and by town × category, channel
+    or lead organisation. A year of a million events is a few tens of thousands of rows, so the
+    city's statistics page sums small ranges. Rebuilt for months whose events changed."""
+
+    month = models.DateField()  # the first day of the month
+    area_code = models.CharField(max_length=CODE_WIDTH)  # village (area) or town (others)
+    dim = models.CharField(max_length=8, choices=StatDimension.choices)
+    key = models.CharField(max_length=40, blank=True)  # category id, channel or org id
     reported = models.PositiveIntegerField(default=0)
     closed = models.PositiveIntegerField(default=0)
     closed_on_time = models.PositiveIntegerField(default=0)
@@ -552,24 +561,27 @@ class EventStat(models.Model):
     solved_on_spot = models.PositiveIntegerField(default=0)
     evaluated = models.PositiveIntegerField(default=0)
     satisfied = models.PositiveIntegerField(default=0)
-    close_seconds = models.BigIntegerField(default=0)
-    step_seconds = models.JSONField(default=dict)
-    step_counts = models.JSONField(default=dict)
+    close_seconds = models.BigIntegerField(default=0)  # area rows only
+    step_seconds = models.JSONField(default=dict)  # area rows only: {step: seconds}
+    step_counts = models.JSONField(default=dict)  # area rows only: {step: events}
 
     objects = StatQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["town_code", "day"]), models.Index(fields=["day"])]
+        indexes = [models.Index(fields=["dim", "area_code", "month"]),
+                   models.Index(fields=["month"])]
 
     def __str__(self):
-        return f"{self.day} {self.town_code} {self.category_id}"
+        return f"{self.month:%Y-%m} {self.area_code} {self.dim}={self.key}"
 
 
 class EventStatDirty(models.Model):
-    day = models.DateField(unique=True)
+    """A month whose events changed since its rollup rows were built."""
+
+    month = models.DateField(unique=True)
 
     def __str__(self):
-        return str(self.day)
+        return f"{self.month:%Y-%m}"
 
 
 class RollupState(models.Model):

@@ -106,7 +106,8 @@ def report_event(*, actor, channel: str, category: EventCategory, title: str,
                  address: str = "", urgency: str = "", reporter_name: str = "",
                  reporter_contact: str = "", people: list[Person] | None = None,
                  photos: list[Photo] | None = None, solved_on_spot: bool = False,
-                 client_uuid=None, external_id: str = "", reported_at=None) -> ReportResult:
+                 client_uuid=None, external_id: str = "", reported_at=None,
+                 check_duplicates: bool = False) -> ReportResult:
     """Register a report from any channel. Solved on the spot (就地化解) closes it at once, with
     evidence. A replayed offline report (same client_uuid) returns the first one."""
     if actor is not None:
@@ -167,19 +168,30 @@ def report_event(*, actor, channel: str, category: EventCategory, title: str,
         add_photo(actor=actor, event=event, photo=photo, check=False)
     workflow.log(event, EventTransition, action="report", from_state="", actor=actor,
                  data={"channel": channel, "warnings": [str(w) for w in warnings]})
-    from zhili.events.duplicates import find_duplicates
-    from zhili.events.stats import mark_dirty
-
-    duplicates = [] if solved_on_spot else find_duplicates(event)
     if not solved_on_spot:
-        title_text = _("New report %(number)s: %(title)s") % {"number": event.number,
-                                                                "title": event.title}
-        if duplicates:
-            title_text += " " + _("(possible duplicate)")
-        notify.notify(rules.dispatchers(event), kind="event.new", title=title_text,
-                      url=event.get_absolute_url())
-    mark_dirty(event)
+        # Telling the centre (and looking for duplicates) happens in the worker: devices
+        # report in bursts, and the reporter need not wait for it.
+        from zhili.events.tasks import announce_report
+
+        transaction.on_commit(lambda: announce_report.enqueue(event.pk))
+    duplicates = []
+    if check_duplicates and not solved_on_spot:
+        from zhili.events.duplicates import find_duplicates
+
+        duplicates = find_duplicates(event)
     return ReportResult(event, warnings, duplicates)
+
+
+def announce_report(event: Event) -> None:
+    """Tell the dispatching centre about a new report, flagging a possible duplicate."""
+    from zhili.events.duplicates import find_duplicates
+
+    title = _("New report %(number)s: %(title)s") % {"number": event.number,
+                                                       "title": event.title}
+    if find_duplicates(event):
+        title += " " + _("(possible duplicate)")
+    notify.notify(rules.dispatchers(event), kind="event.new", title=title,
+                  url=event.get_absolute_url())
 
 
 def add_photo(*, actor, event: Event, photo: Photo, check: bool = True) -> EventPhoto:
@@ -274,9 +286,6 @@ def _move(*, actor, event: Event, action: str, kind: str, version: int | None = 
                       title=_("%(number)s needs you: %(state)s")
                       % {"number": event.number, "state": event.get_state_display()},
                       url=event.get_absolute_url())
-    from zhili.events.stats import mark_dirty
-
-    mark_dirty(event)
     return event
 
 

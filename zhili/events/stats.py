@@ -1,9 +1,9 @@
-"""Event statistics: a daily rollup kept current by a task, and the figures pages show.
+"""Event statistics: a monthly rollup kept current by a task, and the figures pages show.
 
-Services mark the reporting day of every changed event dirty; `rebuild_dirty()` (every two
-minutes) re-aggregates those days from the events table. Pages read the rollup and say how
-fresh it is ("data as of"). Users below town level are served from the events directly (their
-scope is finer than the rollup's grain, and small).
+Services mark the reporting month of every changed event dirty; `rebuild_dirty()` (every two
+minutes) re-aggregates those months from the events table with grouped SQL. Pages read the
+rollup and say how fresh it is ("data as of"). Scopes finer than a town, and organisation
+staff, are served by the same grouped SQL over their own events (small sets).
 """
 
 from __future__ import annotations
@@ -12,96 +12,145 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Sum
-from django.db.models.functions import Substr, TruncMonth
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from zhili.core import codes
 from zhili.core.scoping import ORG, get_scope
-from zhili.events.choices import EventState
-from zhili.events.models import SATISFIED, Event, EventStat, EventStatDirty, RollupState
+from zhili.events.choices import Channel, EventState
+from zhili.events.models import (
+    SATISFIED,
+    Event,
+    EventStat,
+    EventStatDirty,
+    RollupState,
+    StatDimension,
+)
 
-ROLLUP = "events.daily"
+ROLLUP = "events.monthly"
 COUNTERS = ["reported", "closed", "closed_on_time", "overdue", "returned", "reopened",
             "solved_on_spot", "evaluated", "satisfied", "close_seconds"]
+CLOSED = Q(state=EventState.CLOSED)
+COUNTS = {
+    "reported": Count("id"),
+    "closed": Count("id", filter=CLOSED),
+    "closed_on_time": Count("id", filter=CLOSED & Q(ever_overdue=False)),
+    "overdue": Count("id", filter=Q(ever_overdue=True)),
+    "returned": Count("id", filter=Q(return_count__gt=0)),
+    "reopened": Count("id", filter=Q(reopen_count__gt=0)),
+    "solved_on_spot": Count("id", filter=Q(solved_on_spot=True)),
+    "evaluated": Count("id", filter=~Q(satisfaction="")),
+    "satisfied": Count("id", filter=Q(satisfaction__in=SATISFIED)),
+}
+# dimension → (the event column it groups by, or None; digits of the area code kept)
+DIMENSIONS = {
+    StatDimension.AREA: (None, 12),
+    StatDimension.CATEGORY: ("category_id", 9),
+    StatDimension.CHANNEL: ("channel", 9),
+    StatDimension.ORG: ("lead_org_id", 9),
+}
 
 
-def _day(moment) -> dt.date:
-    return timezone.localtime(moment).date()
+def month_of(moment) -> dt.date:
+    return timezone.localtime(moment).date().replace(day=1)
 
 
-def mark_dirty(event: Event) -> None:
-    EventStatDirty.objects.bulk_create([EventStatDirty(day=_day(event.reported_at))],
+def _bounds(first: dt.date, last: dt.date):
+    """[start of `first`'s month, start of the month after `last`) as aware datetimes."""
+    after = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    start = timezone.make_aware(dt.datetime.combine(first.replace(day=1), dt.time.min))
+    return start, timezone.make_aware(dt.datetime.combine(after, dt.time.min))
+
+
+def mark_dirty(moment) -> None:
+    """Rebuild the month of `moment` at the next run (changes made without `save()`)."""
+    EventStatDirty.objects.bulk_create([EventStatDirty(month=month_of(moment))],
                                        ignore_conflicts=True)
 
 
-def mark_dirty_ids(ids) -> None:
-    days = {_day(t) for t in Event.objects.filter(pk__in=ids).values_list("reported_at",
-                                                                           flat=True)}
-    EventStatDirty.objects.bulk_create([EventStatDirty(day=d) for d in days],
-                                       ignore_conflicts=True)
+def _step_times(events, digits: int) -> dict[str, dict]:
+    """{area prefix: {"close_seconds", "step_seconds", "step_counts"}} from one pass over the
+    events: step times live in a JSON column, which SQL cannot sum on every database."""
+    out: dict[str, dict] = defaultdict(lambda: {"close_seconds": 0,
+                                                "step_seconds": defaultdict(int),
+                                                "step_counts": defaultdict(int)})
+    rows = events.filter(~Q(step_seconds={}) | CLOSED).values_list(
+        "area_code", "step_seconds", "state", "reported_at", "closed_at")
+    for code, steps, state, reported_at, closed_at in rows.iterator(chunk_size=5000):
+        bucket = out[code[:digits]]
+        if state == EventState.CLOSED and closed_at:
+            bucket["close_seconds"] += int((closed_at - reported_at).total_seconds())
+        for step, seconds in (steps or {}).items():
+            bucket["step_seconds"][step] += seconds
+            bucket["step_counts"][step] += 1
+    return out
 
 
-def _bounds(day: dt.date):
-    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-    return start, start + dt.timedelta(days=1)
+def _grouped(events, dim: str, digits: int) -> list[dict]:
+    column, _ = DIMENSIONS[dim]
+    keys = {"code": Substr("area_code", 1, digits)}
+    if column:
+        keys["k"] = F(column)
+    return list(events.annotate(**keys).values(*keys).annotate(**COUNTS).order_by())
 
 
-EVENT_FIELDS = ("area_code", "category_id", "channel", "lead_org_id", "state", "ever_overdue",
-                "return_count", "reopen_count", "solved_on_spot", "satisfaction", "reported_at",
-                "closed_at", "step_seconds")
-
-
-def _empty() -> dict:
-    return dict.fromkeys(COUNTERS, 0) | {"step_seconds": defaultdict(int),
-                                        "step_counts": defaultdict(int)}
-
-
-def _add(row: dict, e: dict) -> None:
-    """Add one event (a dict of EVENT_FIELDS) to a row of counters."""
-    row["reported"] += 1
-    if e["state"] == EventState.CLOSED:
-        row["closed"] += 1
-        row["closed_on_time"] += not e["ever_overdue"]
-        if e["closed_at"]:
-            row["close_seconds"] += int((e["closed_at"] - e["reported_at"]).total_seconds())
-    row["overdue"] += bool(e["ever_overdue"])
-    row["returned"] += e["return_count"] > 0
-    row["reopened"] += e["reopen_count"] > 0
-    row["solved_on_spot"] += bool(e["solved_on_spot"])
-    row["evaluated"] += bool(e["satisfaction"])
-    row["satisfied"] += e["satisfaction"] in SATISFIED
-    for step, seconds in (e["step_seconds"] or {}).items():
-        row["step_seconds"][step] += seconds
-        row["step_counts"][step] += 1
-
-
-def rebuild_day(day: dt.date) -> int:
-    """Re-aggregate one reporting day from the events table (delete + insert)."""
-    start, end = _bounds(day)
-    rows: dict[tuple, dict] = {}
-    for e in Event.objects.filter(reported_at__gte=start, reported_at__lt=end).values(
-            *EVENT_FIELDS):
-        key = (codes.pad(e["area_code"][:9]), e["category_id"], e["channel"], e["lead_org_id"])
-        _add(rows.setdefault(key, _empty()), e)
-    objects = [EventStat(day=day, town_code=k[0], category_id=k[1], channel=k[2],
-                         lead_org_id=k[3], **{**v, "step_seconds": dict(v["step_seconds"]),
-                                              "step_counts": dict(v["step_counts"])})
-               for k, v in rows.items()]
+def rebuild_month(month: dt.date) -> int:
+    """Re-aggregate one reporting month from the events table (delete + insert)."""
+    start, end = _bounds(month, month)
+    events = Event.objects.filter(reported_at__gte=start, reported_at__lt=end)
+    times = _step_times(events, 12)
+    objects = []
+    for dim, (_column, digits) in DIMENSIONS.items():
+        for row in _grouped(events, dim, digits):
+            extra = {}
+            if dim == StatDimension.AREA:
+                t = times.get(row["code"], {})
+                extra = {"close_seconds": t.get("close_seconds", 0),
+                         "step_seconds": dict(t.get("step_seconds", {})),
+                         "step_counts": dict(t.get("step_counts", {}))}
+            objects.append(EventStat(
+                month=month, area_code=codes.pad(row["code"]), dim=dim,
+                key="" if row.get("k") is None else str(row["k"]),
+                **{c: row[c] for c in COUNTS}, **extra))
     with transaction.atomic():
-        EventStat.objects.filter(day=day).delete()
-        EventStat.objects.bulk_create(objects, batch_size=1000)
+        EventStat.objects.filter(month=month).delete()
+        EventStat.objects.bulk_create(objects, batch_size=2000)
     return len(objects)
 
 
-def rebuild_dirty(limit: int = 400) -> int:
-    days = list(EventStatDirty.objects.order_by("day").values_list("day", flat=True)[:limit])
-    for day in days:
-        # Delete the mark first: a change during the rebuild marks the day again.
-        EventStatDirty.objects.filter(day=day).delete()
-        rebuild_day(day)
+CHANGE_MARGIN = dt.timedelta(minutes=5)  # covers transactions that committed late
+
+
+def rebuild_dirty(limit: int = 24) -> int:
+    """Rebuild the months of events changed since the last run (their `updated_at`; the sweep
+    touches it too), and any month marked by hand."""
+    last = data_as_of()
+    if last is not None:
+        changed = Event.objects.filter(updated_at__gte=last - CHANGE_MARGIN).dates(
+            "reported_at", "month")
+        EventStatDirty.objects.bulk_create([EventStatDirty(month=m.replace(day=1))
+                                            for m in changed], ignore_conflicts=True)
+    else:
+        for month in Event.objects.dates("reported_at", "month"):
+            EventStatDirty.objects.get_or_create(month=month.replace(day=1))
+    months = list(EventStatDirty.objects.order_by("month").values_list("month", flat=True)
+                  [:limit])
+    for month in months:
+        # Delete the mark first: a change during the rebuild marks the month again.
+        EventStatDirty.objects.filter(month=month).delete()
+        rebuild_month(month)
     RollupState.objects.update_or_create(name=ROLLUP, defaults={"refreshed_at": timezone.now()})
-    return len(days)
+    return len(months)
+
+
+def rebuild_all() -> int:
+    """Every month that has events (after an import in bulk, or a restore)."""
+    months = {m.replace(day=1) for m in Event.objects.dates("reported_at", "month")}
+    for month in sorted(months):
+        rebuild_month(month)
+    RollupState.objects.update_or_create(name=ROLLUP, defaults={"refreshed_at": timezone.now()})
+    return len(months)
 
 
 def data_as_of():
@@ -123,7 +172,7 @@ def _rates(t: dict) -> dict:
         "reopen_rate": pct(t["reopened"], t["closed"]),
         "satisfaction_rate": pct(t["satisfied"], t["evaluated"]),
         "avg_close_hours": round(t["close_seconds"] / t["closed"] / 3600, 1)
-        if t["closed"] else None,
+        if t.get("close_seconds") and t["closed"] else None,
     }
 
 
@@ -136,70 +185,94 @@ def _child_depth(scope) -> int:
 
 
 def figures(user, *, start: dt.date, end: dt.date) -> dict:
-    """Totals and breakdowns for events reported in [start, end], within the user's reach."""
+    """Totals and breakdowns for events reported in the months from `start` to `end`."""
     scope = get_scope(user)
-    depth = _child_depth(scope)
-    if depth > 9:
-        result = _figures_from_events(user, start, end, depth)
+    from_rollup = scope.unrestricted or (scope.kind != ORG and scope.prefix is not None and
+                                         len(scope.prefix) <= 9)
+    if from_rollup:
+        result = _from_rollup(user, start, end, _child_depth(scope))
     else:
-        result = _figures_from_rollup(user, start, end, depth)
+        result = _from_events(user, start, end, _child_depth(scope))
     _name_rows(result)
     return result
 
 
-def _figures_from_rollup(user, start, end, depth: int) -> dict:
-    base = EventStat.objects.restrict(user).filter(day__gte=start, day__lte=end)
-    sums = {c: Sum(c) for c in COUNTERS}
+SUMS = {c: Sum(c) for c in COUNTERS}
 
-    def group(*keys, **annotations):
-        return [_rates({k: (v or 0) if k in COUNTERS else v for k, v in row.items()})
-                for row in base.annotate(**annotations).values(*keys).annotate(**sums)
-                .order_by(*keys)]
 
-    steps_seconds: dict[str, int] = defaultdict(int)
-    steps_counts: dict[str, int] = defaultdict(int)
-    for spent, counts in base.values_list("step_seconds", "step_counts").iterator(chunk_size=5000):
-        for step, seconds in spent.items():
-            steps_seconds[step] += seconds
-            steps_counts[step] += counts.get(step, 0)
+def _summed(rows) -> list[dict]:
+    return [_rates({k: (v or 0) if k in COUNTERS else v for k, v in row.items()})
+            for row in rows]
+
+
+def _from_rollup(user, start, end, depth: int) -> dict:
+    base = EventStat.objects.restrict(user).filter(month__gte=start.replace(day=1),
+                                                   month__lte=end.replace(day=1))
+    area = base.filter(dim=StatDimension.AREA)
+
+    def by_key(dim):
+        return _summed(base.filter(dim=dim).values("key").annotate(**SUMS).order_by())
+
+    seconds: dict[str, int] = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
+    for spent, n in area.exclude(step_counts={}).values_list("step_seconds", "step_counts"):
+        for step, value in spent.items():
+            seconds[step] += value
+            counts[step] += n.get(step, 0)
     return {
-        "totals": _rates({k: v or 0 for k, v in base.aggregate(**sums).items()}),
-        "by_area": group("p", p=Substr("town_code", 1, depth)),
-        "by_category": group("category_id"),
-        "by_channel": group("channel"),
-        "by_org": [r for r in group("lead_org_id") if r["lead_org_id"]],
-        "by_month": group("m", m=TruncMonth("day")),
-        "steps": _step_hours(steps_seconds, steps_counts),
+        "totals": _summed([area.aggregate(**SUMS)])[0],
+        "by_area": _summed(area.annotate(p=Substr("area_code", 1, depth)).values("p")
+                           .annotate(**SUMS).order_by("p")),
+        "by_category": by_key(StatDimension.CATEGORY),
+        "by_channel": by_key(StatDimension.CHANNEL),
+        "by_org": [r for r in by_key(StatDimension.ORG) if r["key"]],
+        "by_month": _summed(area.values("month").annotate(**SUMS).order_by("month")),
+        "steps": _hours(seconds, counts),
         "as_of": data_as_of(),
     }
 
 
-def _figures_from_events(user, start, end, depth: int) -> dict:
-    lo, _ = _bounds(start)
-    _, hi = _bounds(end)
-    groups: dict[str, dict] = defaultdict(lambda: defaultdict(_empty))
-    total = _empty()
-    for e in Event.objects.restrict(user).filter(reported_at__gte=lo, reported_at__lt=hi).values(
-            *EVENT_FIELDS):
-        month = timezone.localtime(e["reported_at"]).date().replace(day=1)
-        _add(total, e)
-        for name, key in (("by_area", e["area_code"][:depth]), ("by_category", e["category_id"]),
-                          ("by_channel", e["channel"]), ("by_org", e["lead_org_id"]),
-                          ("by_month", month)):
-            _add(groups[name][key], e)
-    keys = {"by_area": "p", "by_category": "category_id", "by_channel": "channel",
-            "by_org": "lead_org_id", "by_month": "m"}
-    result = {name: [_rates({field: key, **{c: row[c] for c in COUNTERS}})
-                     for key, row in sorted(groups[name].items(), key=lambda kv: str(kv[0]))
-                     if key is not None]
-              for name, field in keys.items()}
-    result["totals"] = _rates({c: total[c] for c in COUNTERS})
-    result["steps"] = _step_hours(total["step_seconds"], total["step_counts"])
-    result["as_of"] = timezone.now()
-    return result
+def _from_events(user, start, end, depth: int) -> dict:
+    """The same figures straight from the user's own events (finer than the rollup's grain)."""
+    lo, hi = _bounds(start, end)
+    events = Event.objects.restrict(user).filter(reported_at__gte=lo, reported_at__lt=hi)
+    times = _step_times(events, depth)
+    close = {p: t["close_seconds"] for p, t in times.items()}
+    seconds: dict[str, int] = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
+    for t in times.values():
+        for step, value in t["step_seconds"].items():
+            seconds[step] += value
+            counts[step] += t["step_counts"][step]
+
+    def by_key(dim):
+        column, _ = DIMENSIONS[dim]
+        rows = events.annotate(k=F(column)).values("k").annotate(**COUNTS).order_by()
+        return [_rates({**r, "key": "" if r["k"] is None else str(r["k"]), "close_seconds": 0})
+                for r in rows]
+
+    by_area = [_rates({**r, "p": r["p"], "close_seconds": close.get(r["p"], 0)})
+               for r in events.annotate(p=Substr("area_code", 1, depth)).values("p")
+               .annotate(**COUNTS).order_by("p")]
+    totals = events.aggregate(**COUNTS)
+    from django.db.models.functions import TruncMonth
+
+    months = [_rates({**r, "close_seconds": 0}) for r in
+              events.annotate(month=TruncMonth("reported_at")).values("month")
+              .annotate(**COUNTS).order_by("month")]
+    return {
+        "totals": _rates({**totals, "close_seconds": sum(close.values())}),
+        "by_area": by_area,
+        "by_category": by_key(StatDimension.CATEGORY),
+        "by_channel": by_key(StatDimension.CHANNEL),
+        "by_org": [r for r in by_key(StatDimension.ORG) if r["key"]],
+        "by_month": months,
+        "steps": _hours(seconds, counts),
+        "as_of": timezone.now(),
+    }
 
 
-def _step_hours(seconds: dict, counts: dict) -> dict[str, float]:
+def _hours(seconds: dict, counts: dict) -> dict[str, float]:
     return {step: round(seconds[step] / counts[step] / 3600, 2) for step in seconds
             if counts.get(step)}
 
@@ -209,22 +282,22 @@ def _name_rows(result: dict) -> None:
     from zhili.events.models import EventCategory
     from zhili.orgs.models import Organisation
 
-    area_names = dict(Area.objects.filter(code__in=[codes.pad(r["p"]) for r in
-                                                    result["by_area"]]).values_list("code",
-                                                                                    "name"))
+    area_names = dict(Area.objects.filter(
+        code__in=[codes.pad(r["p"]) for r in result["by_area"]]).values_list("code", "name"))
     for row in result["by_area"]:
         row["name"] = area_names.get(codes.pad(row["p"]), row["p"])
-    categories = dict(EventCategory.objects.values_list("pk", "name"))
+    categories = {str(pk): name for pk, name in EventCategory.objects.values_list("pk", "name")}
     for row in result["by_category"]:
-        row["name"] = categories.get(row["category_id"], "?")
+        row["name"] = categories.get(row["key"], "?")
     result["by_category"].sort(key=lambda r: -r["reported"])
-    orgs = dict(Organisation.objects.filter(pk__in=[r["lead_org_id"] for r in result["by_org"]])
-                .values_list("pk", "name"))
+    orgs = {str(pk): name for pk, name in Organisation.objects.filter(
+        pk__in=[int(r["key"]) for r in result["by_org"]]).values_list("pk", "name")}
     for row in result["by_org"]:
-        row["name"] = orgs.get(row["lead_org_id"], "?")
+        row["name"] = orgs.get(row["key"], "?")
     result["by_org"] = sorted(result["by_org"], key=lambda r: -r["reported"])[:20]
-    from zhili.events.choices import Channel
-
     for row in result["by_channel"]:
-        row["name"] = str(Channel(row["channel"]).label) if row["channel"] in Channel.values \
-            else row["channel"]
+        row["name"] = str(Channel(row["key"]).label) if row["key"] in Channel.values \
+            else row["key"]
+    for row in result["by_month"]:
+        month = row["month"]
+        row["m"] = month.date() if isinstance(month, dt.datetime) else month

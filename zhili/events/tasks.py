@@ -3,6 +3,16 @@ from django_tasks import task
 from zhili.core.scheduler import cron
 
 
+@task()
+def announce_report(event_id: int) -> None:
+    from zhili.events.models import Event
+    from zhili.events.services import announce_report as announce
+
+    event = Event.objects.filter(pk=event_id).select_related("area", "category").first()
+    if event is not None:
+        announce(event)
+
+
 @cron("events-sweep", "* * * * *")
 @task()
 def sweep_deadlines() -> dict:

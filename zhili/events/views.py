@@ -116,6 +116,7 @@ class ReportView(ServiceFormView):
             people=form.people_list(), solved_on_spot=data["solved_on_spot"],
             photos=[services.Photo(f.read(), f.name) for f in
                     self.request.FILES.getlist("photos")],
+            check_duplicates=True,
         )
         for warning in result.warnings:
             messages.warning(self.request, warning)
@@ -255,14 +256,15 @@ class StatsView(PageView):
 
 
 def _period(params, today: dt.date) -> tuple[dt.date, dt.date]:
-    try:
-        start = dt.date.fromisoformat(params.get("start", ""))
-    except ValueError:
-        start = today.replace(month=1, day=1)
-    try:
-        end = dt.date.fromisoformat(params.get("end", ""))
-    except ValueError:
-        end = today
+    """The months asked for (`start`, `end` as YYYY-MM), by default this year so far."""
+    def month(raw: str, default: dt.date) -> dt.date:
+        try:
+            return dt.date.fromisoformat(f"{raw[:7]}-01")
+        except ValueError:
+            return default
+
+    start = month(params.get("start", ""), today.replace(month=1, day=1))
+    end = month(params.get("end", ""), today.replace(day=1))
     return (start, end) if start <= end else (end, start)
 
 

@@ -83,13 +83,23 @@ def test_rollup_matches_the_events(loop):
     event = services.report_event(actor=loop.dispatcher, channel="web", category=loop.noise,
                                   title="t", description="d", area=loop.world.grid_a1b).event
     services.reject_event(actor=loop.dispatcher, event=event, reason="无效")
-    assert stats.rebuild_dirty() >= 1
+    assert stats.rebuild_dirty() == 1  # this month
     today = timezone.localdate()
-    assert sum(EventStat.objects.values_list("reported", flat=True)) == 4
+    area_rows = EventStat.objects.filter(dim="area")
+    assert sum(area_rows.values_list("reported", flat=True)) == 4
+    assert sorted(EventStat.objects.filter(dim="category").values_list("key", flat=True)) == \
+        sorted([str(loop.garbage.pk), str(loop.noise.pk)])
     figures = stats.figures(loop.county_dispatcher, start=today, end=today)
     assert figures["totals"]["reported"] == 4 and figures["as_of"] is not None
     assert [r["name"] for r in figures["by_area"]] == ["金沙街道"]
-    fine = stats.figures(loop.grid_worker, start=today, end=today)  # below town level
+    assert {r["name"]: r["reported"] for r in figures["by_category"]} == {"垃圾清运": 3,
+                                                                         "噪音扰民": 1}
+    town = stats.figures(loop.dispatcher, start=today, end=today)  # by village, from the rollup
+    assert [(r["name"], r["reported"]) for r in town["by_area"]] == [("东市社区", 4)]
+    fine = stats.figures(loop.grid_worker, start=today, end=today)  # below town level: live
     assert fine["totals"]["reported"] == 3 and fine["totals"]["closed"] == 0
+    assert fine["by_channel"][0]["key"] == "grid"
+    staff = stats.figures(loop.handler, start=today, end=today)  # organisation staff: live
+    assert staff["totals"]["reported"] == 0
     outsider = stats.figures(loop.world.personas["sibling_admin"].user, start=today, end=today)
     assert outsider["totals"]["reported"] == 0

@@ -28,8 +28,9 @@ def notified(user, kind=None):
     return qs.filter(kind=kind).count() if kind else qs.count()
 
 
-def test_the_whole_loop(loop):
-    event = report(loop)
+def test_the_whole_loop(loop, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the centre is told after commit
+        event = report(loop)
     assert event.number.startswith("SJ") and event.state == S.REPORTED
     assert event.deadline_step == "accept" and event.deadline_unit == "minutes"
     assert notified(loop.dispatcher, "event.new") == 1  # the town centre is told
@@ -211,16 +212,26 @@ def test_duplicates_are_found_and_merged(loop):
                                      category=loop.garbage, title="垃圾桶满溢",
                                      description="幸福路垃圾桶满溢了没人清运",
                                      area=loop.world.grid_a1, lat=Decimal("32.000200"),
-                                     lng=Decimal("120.900200"))
+                                     lng=Decimal("120.900200"), check_duplicates=True)
     assert [c.event.pk for c in b_result.duplicates] == [a.pk]
     assert b_result.duplicates[0].distance_m < 50
     far = services.report_event(actor=loop.grid_worker, channel="grid", category=loop.garbage,
                                 title="垃圾桶满溢", description="幸福路垃圾桶满溢无人清运",
                                 area=loop.world.grid_a1, lat=Decimal("32.1"),
-                                lng=Decimal("120.9"))
+                                lng=Decimal("120.9"), check_duplicates=True)
     assert far.duplicates == []
     merged = services.merge_event(actor=loop.dispatcher, event=b_result.event, into=a)
     assert merged.state == S.MERGED and merged.duplicate_of == a
+
+
+def test_the_centre_hears_of_a_possible_duplicate(loop, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        report(loop, lat=Decimal("32.000100"), lng=Decimal("120.900100"))
+    with django_capture_on_commit_callbacks(execute=True):
+        report(loop, lat=Decimal("32.000150"), lng=Decimal("120.900150"))
+    titles = list(Notification.objects.filter(user=loop.dispatcher, kind="event.new")
+                  .order_by("id").values_list("title", flat=True))
+    assert len(titles) == 2 and "duplicate" not in titles[0] and "duplicate" in titles[1]
 
 
 def test_routing_and_time_limits(loop):
