@@ -205,8 +205,11 @@ def child_main(engine: str, size: int, out: Path) -> None:
     result["software"] = software(connection)
     city = City.load()
     result["load"] = load(city, size)
-    # The generator's garbage goes now, not in a collection during the timed requests.
-    gc.collect()
+    # What every server process does once the application is loaded (zhili/config/wsgi.py);
+    # the generator's garbage goes now too, not in a collection during the timed requests.
+    from zhili.config.heap import settle_heap
+
+    settle_heap()
     result["inbox"] = measure_inbox(city)
     result["stats"] = measure_stats()
     result["sweep"] = measure_sweep(result["load"])

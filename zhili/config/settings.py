@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "zhili.workdays",
     "zhili.accounts",
     "zhili.events",
+    "zhili.people",
+    "zhili.special",
     "zhili.demo",
 ]
 

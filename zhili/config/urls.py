@@ -10,6 +10,8 @@ from zhili.core.api_routes import router as core_router
 from zhili.core.ui import HealthView, MetricsView, ReadyView
 from zhili.events.api import router as events_router
 from zhili.orgs.api import router as orgs_router
+from zhili.people.api import router as people_router
+from zhili.special.api import router as special_router
 
 api = build_api()
 api.add_router("/", core_router)
@@ -17,6 +19,8 @@ api.add_router("/areas", areas_router)
 api.add_router("/orgs", orgs_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/events", events_router)
+api.add_router("/people", people_router)
+api.add_router("/special", special_router)
 
 urlpatterns = [
     path("healthz", HealthView.as_view(), name="healthz"),
@@ -30,6 +34,8 @@ urlpatterns = [
     path("areas/", include("zhili.areas.urls")),
     path("orgs/", include("zhili.orgs.urls")),
     path("events/", include("zhili.events.urls")),
+    path("people/", include("zhili.people.urls")),
+    path("special/", include("zhili.special.urls")),
     path("open311/v2/", include("zhili.events.urls_open311")),
     path("notifications/", include("zhili.core.urls_notifications")),
     path("workdays/", include("zhili.workdays.urls")),

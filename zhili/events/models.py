@@ -540,13 +540,18 @@ class StatDimension(models.TextChoices):
     CATEGORY = "category", _("Category")
     CHANNEL = "channel", _("Channel")
     ORG = "org", _("Lead organisation")
+    STEP = "step", _("Step")
 
 
 class EventStat(models.Model):
     """Monthly rollup of the events reported in a month, one narrow table per breakdown: by
     village ("area", which also gives totals and the trend), and by town × category, channel
     or lead organisation. A year of a million events is a few tens of thousands of rows, so the
-    city's statistics page sums small ranges. Rebuilt for months whose events changed."""
+    city's statistics page sums small ranges. Rebuilt for months whose events changed.
+
+    "step" rows (town × step) hold the time spent in a step: `reported` counts the events that
+    went through it and `close_seconds` sums their seconds, so the database sums step times
+    like every other counter."""
 
     month = models.DateField()  # the first day of the month
     area_code = models.CharField(max_length=CODE_WIDTH)  # village (area) or town (others)
@@ -561,9 +566,7 @@ class EventStat(models.Model):
     solved_on_spot = models.PositiveIntegerField(default=0)
     evaluated = models.PositiveIntegerField(default=0)
     satisfied = models.PositiveIntegerField(default=0)
-    close_seconds = models.BigIntegerField(default=0)  # area rows only
-    step_seconds = models.JSONField(default=dict)  # area rows only: {step: seconds}
-    step_counts = models.JSONField(default=dict)  # area rows only: {step: events}
+    close_seconds = models.BigIntegerField(default=0)  # area rows: reported → closed; steps
 
     objects = StatQuerySet.as_manager()
 

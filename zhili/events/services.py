@@ -170,10 +170,12 @@ def report_event(*, actor, channel: str, category: EventCategory, title: str,
                  data={"channel": channel, "warnings": [str(w) for w in warnings]})
     if not solved_on_spot:
         # Telling the centre (and looking for duplicates) happens in the worker: devices
-        # report in bursts, and the reporter need not wait for it.
+        # report in bursts, and the reporter need not wait for it. The task row is written in
+        # this transaction (the task queue lives in this database): it exists if and only if
+        # the report does, and costs no commit of its own.
         from zhili.events.tasks import announce_report
 
-        transaction.on_commit(lambda: announce_report.enqueue(event.pk))
+        announce_report.enqueue(event.pk)
     duplicates = []
     if check_duplicates and not solved_on_spot:
         from zhili.events.duplicates import find_duplicates

@@ -70,11 +70,10 @@ def mark_dirty(moment) -> None:
 
 
 def _step_times(events, digits: int) -> dict[str, dict]:
-    """{area prefix: {"close_seconds", "step_seconds", "step_counts"}} from one pass over the
-    events: step times live in a JSON column, which SQL cannot sum on every database."""
+    """{area prefix: {"close_seconds": n, "steps": {step: [events, seconds]}}} from one pass
+    over the events: step times live in a JSON column, which SQL cannot sum on every database."""
     out: dict[str, dict] = defaultdict(lambda: {"close_seconds": 0,
-                                                "step_seconds": defaultdict(int),
-                                                "step_counts": defaultdict(int)})
+                                                "steps": defaultdict(lambda: [0, 0])})
     rows = events.filter(~Q(step_seconds={}) | CLOSED).values_list(
         "area_code", "step_seconds", "state", "reported_at", "closed_at")
     for code, steps, state, reported_at, closed_at in rows.iterator(chunk_size=5000):
@@ -82,8 +81,9 @@ def _step_times(events, digits: int) -> dict[str, dict]:
         if state == EventState.CLOSED and closed_at:
             bucket["close_seconds"] += int((closed_at - reported_at).total_seconds())
         for step, seconds in (steps or {}).items():
-            bucket["step_seconds"][step] += seconds
-            bucket["step_counts"][step] += 1
+            total = bucket["steps"][step]
+            total[0] += 1
+            total[1] += seconds
     return out
 
 
@@ -105,14 +105,20 @@ def rebuild_month(month: dt.date) -> int:
         for row in _grouped(events, dim, digits):
             extra = {}
             if dim == StatDimension.AREA:
-                t = times.get(row["code"], {})
-                extra = {"close_seconds": t.get("close_seconds", 0),
-                         "step_seconds": dict(t.get("step_seconds", {})),
-                         "step_counts": dict(t.get("step_counts", {}))}
+                extra = {"close_seconds": times.get(row["code"], {}).get("close_seconds", 0)}
             objects.append(EventStat(
                 month=month, area_code=codes.pad(row["code"]), dim=dim,
                 key="" if row.get("k") is None else str(row["k"]),
                 **{c: row[c] for c in COUNTS}, **extra))
+    towns: dict[tuple, list] = defaultdict(lambda: [0, 0])
+    for code, t in times.items():
+        for step, (n, seconds) in t["steps"].items():
+            total = towns[code[:9], step]
+            total[0] += n
+            total[1] += seconds
+    objects += [EventStat(month=month, area_code=codes.pad(town), dim=StatDimension.STEP,
+                          key=step, reported=n, close_seconds=seconds)
+                for (town, step), (n, seconds) in towns.items()]
     with transaction.atomic():
         EventStat.objects.filter(month=month).delete()
         EventStat.objects.bulk_create(objects, batch_size=2000)
@@ -213,12 +219,8 @@ def _from_rollup(user, start, end, depth: int) -> dict:
     def by_key(dim):
         return _summed(base.filter(dim=dim).values("key").annotate(**SUMS).order_by())
 
-    seconds: dict[str, int] = defaultdict(int)
-    counts: dict[str, int] = defaultdict(int)
-    for spent, n in area.exclude(step_counts={}).values_list("step_seconds", "step_counts"):
-        for step, value in spent.items():
-            seconds[step] += value
-            counts[step] += n.get(step, 0)
+    steps = base.filter(dim=StatDimension.STEP).values("key").annotate(
+        n=Sum("reported"), s=Sum("close_seconds")).order_by()
     return {
         "totals": _summed([area.aggregate(**SUMS)])[0],
         "by_area": _summed(area.annotate(p=Substr("area_code", 1, depth)).values("p")
@@ -227,7 +229,7 @@ def _from_rollup(user, start, end, depth: int) -> dict:
         "by_channel": by_key(StatDimension.CHANNEL),
         "by_org": [r for r in by_key(StatDimension.ORG) if r["key"]],
         "by_month": _summed(area.values("month").annotate(**SUMS).order_by("month")),
-        "steps": _hours(seconds, counts),
+        "steps": _hours({r["key"]: (r["n"], r["s"]) for r in steps}),
         "as_of": data_as_of(),
     }
 
@@ -238,12 +240,11 @@ def _from_events(user, start, end, depth: int) -> dict:
     events = Event.objects.restrict(user).filter(reported_at__gte=lo, reported_at__lt=hi)
     times = _step_times(events, depth)
     close = {p: t["close_seconds"] for p, t in times.items()}
-    seconds: dict[str, int] = defaultdict(int)
-    counts: dict[str, int] = defaultdict(int)
+    steps: dict[str, list] = defaultdict(lambda: [0, 0])
     for t in times.values():
-        for step, value in t["step_seconds"].items():
-            seconds[step] += value
-            counts[step] += t["step_counts"][step]
+        for step, (n, seconds) in t["steps"].items():
+            steps[step][0] += n
+            steps[step][1] += seconds
 
     def by_key(dim):
         column, _ = DIMENSIONS[dim]
@@ -267,14 +268,14 @@ def _from_events(user, start, end, depth: int) -> dict:
         "by_channel": by_key(StatDimension.CHANNEL),
         "by_org": [r for r in by_key(StatDimension.ORG) if r["key"]],
         "by_month": months,
-        "steps": _hours(seconds, counts),
+        "steps": _hours(steps),
         "as_of": timezone.now(),
     }
 
 
-def _hours(seconds: dict, counts: dict) -> dict[str, float]:
-    return {step: round(seconds[step] / counts[step] / 3600, 2) for step in seconds
-            if counts.get(step)}
+def _hours(steps: dict) -> dict[str, float]:
+    """{step: (events, seconds)} → average hours per step."""
+    return {step: round(seconds / n / 3600, 2) for step, (n, seconds) in steps.items() if n}
 
 
 def _name_rows(result: dict) -> None:

@@ -40,6 +40,11 @@ class InboxPaginator(Paginator):
     cap = 1000
     capped = False  # set by `count`: the list has more rows than `cap`
 
+    def __init__(self, object_list, per_page, *, cap: int | None = None):
+        super().__init__(object_list, per_page)
+        if cap is not None:
+            self.cap = cap
+
     @cached_property
     def count(self) -> int:
         # Unordered: the rows are only counted, so any plan may stop at the cap.
@@ -73,7 +78,11 @@ class InboxView(ListPageView):
         # ListPageView's context, but paginated by InboxPaginator (no exact count of large
         # lists); the parent's own paginator would count them.
         context = super(ListPageView, self).get_context_data(**kwargs)
-        paginator = InboxPaginator(self.get_queryset(), self.paginate_by)
+        # A text search cannot use an index (LIKE '%…%'): counting its matches reads rows
+        # until the cap, so a search counts only four pages' worth.
+        rows = self.get_queryset()
+        cap = 4 * self.paginate_by if self.filters.data.get("q") else None
+        paginator = InboxPaginator(rows, self.paginate_by, cap=cap)
         page = paginator.get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)

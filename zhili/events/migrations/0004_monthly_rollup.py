@@ -34,7 +34,8 @@ class Migration(migrations.Migration):
                 ("area_code", models.CharField(max_length=15)),
                 ("dim", models.CharField(choices=[("area", "Area"), ("category", "Category"),
                                                   ("channel", "Channel"),
-                                                  ("org", "Lead organisation")],
+                                                  ("org", "Lead organisation"),
+                                                  ("step", "Step")],
                                          max_length=8)),
                 ("key", models.CharField(blank=True, max_length=40)),
                 ("reported", models.PositiveIntegerField(default=0)),
@@ -47,8 +48,6 @@ class Migration(migrations.Migration):
                 ("evaluated", models.PositiveIntegerField(default=0)),
                 ("satisfied", models.PositiveIntegerField(default=0)),
                 ("close_seconds", models.BigIntegerField(default=0)),
-                ("step_seconds", models.JSONField(default=dict)),
-                ("step_counts", models.JSONField(default=dict)),
             ],
             options={
                 "indexes": [models.Index(fields=["dim", "area_code", "month"],

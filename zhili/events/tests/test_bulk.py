@@ -83,6 +83,10 @@ def test_rollup_matches_the_events(loop):
     event = services.report_event(actor=loop.dispatcher, channel="web", category=loop.noise,
                                   title="t", description="d", area=loop.world.grid_a1b).event
     services.reject_event(actor=loop.dispatcher, event=event, reason="无效")
+    # Step times (a JSON column on events) become "step" rows summed by the database.
+    Event.objects.update(step_seconds={})
+    Event.objects.filter(pk=event.pk).update(step_seconds={"accept": 7200, "dispatch": 1800})
+    Event.objects.filter(category=loop.garbage).update(step_seconds={"accept": 3600})
     assert stats.rebuild_dirty() == 1  # this month
     today = timezone.localdate()
     area_rows = EventStat.objects.filter(dim="area")
@@ -91,6 +95,7 @@ def test_rollup_matches_the_events(loop):
         sorted([str(loop.garbage.pk), str(loop.noise.pk)])
     figures = stats.figures(loop.county_dispatcher, start=today, end=today)
     assert figures["totals"]["reported"] == 4 and figures["as_of"] is not None
+    assert figures["steps"] == {"accept": 1.25, "dispatch": 0.5}  # (3 × 1 h + 2 h) / 4
     assert [r["name"] for r in figures["by_area"]] == ["金沙街道"]
     assert {r["name"]: r["reported"] for r in figures["by_category"]} == {"垃圾清运": 3,
                                                                          "噪音扰民": 1}
@@ -99,6 +104,7 @@ def test_rollup_matches_the_events(loop):
     fine = stats.figures(loop.grid_worker, start=today, end=today)  # below town level: live
     assert fine["totals"]["reported"] == 3 and fine["totals"]["closed"] == 0
     assert fine["by_channel"][0]["key"] == "grid"
+    assert fine["steps"] == {"accept": 1.0}
     staff = stats.figures(loop.handler, start=today, end=today)  # organisation staff: live
     assert staff["totals"]["reported"] == 0
     outsider = stats.figures(loop.world.personas["sibling_admin"].user, start=today, end=today)

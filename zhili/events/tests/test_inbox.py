@@ -27,3 +27,6 @@ def test_inbox_counts_up_to_the_cap(loop, client_for, monkeypatch):
     assert paginator.num_pages == 2
     assert "3+" in capped.content.decode()
     assert len(capped.context["rows"]) == 2
+    # A text search (no index can serve it) counts four pages' worth only.
+    search = dispatcher.get("/events/?box=all&q=垃圾").context["paginator"]
+    assert search.cap == 8 and search.count == 5 and not search.capped
