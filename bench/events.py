@@ -14,7 +14,7 @@ Each database runs in its own subprocess (`python -m bench.events --child …`) 
 throwaway database: the real schema (`migrate`), the demo city of Nantong without its demo events
 (`DemoBuilder(events=False)`: areas, grids, organisations, the demo users), then a year of events
 generated here and written at the database's native bulk speed (PostgreSQL COPY, SQLite
-executemany), the statistics rollup rebuilt for every day, and the measurements through the
+executemany), the statistics rollup rebuilt for every month, and the measurements through the
 application's own code: `django.test.Client` for pages, `deadlines.sweep_all` for the sweep, and
 gunicorn serving `bench.settings` (the application's settings plus one baseline view) for the
 throughput. The parent process only creates and drops the PostgreSQL database and writes the
@@ -756,7 +756,7 @@ def working_morning(moment: datetime) -> datetime:
 
 def load(city: City, size: int) -> dict:
     """Generate and write the year, then what a live database would have: planner statistics
-    and the statistics rollup of every day. Returns counts and timings."""
+    and the statistics rollup of every month. Returns counts and timings."""
     from django.core.management.color import no_style
     from django.db import connection
     from django.utils import timezone
@@ -1594,41 +1594,44 @@ INTERPRETATION = """
 
 What remains is mostly not SQL, as the queries column shows: the page frame (session, position
 and scope, navigation, notification count, the filter form and its selects) and 50 rendered rows
-cost tens of milliseconds of Python on this machine, and the process's full garbage collections
-land in about one request in a hundred, each pausing it for longer than the request itself
-takes: they are what separates most lists' p99 from their p95 (the two GC columns). Neither is
-a query or an index;
-freezing the start-up heap (`gc.freeze()` in gunicorn's `post_fork`) or raising the collection
-thresholds would take the pauses out of the p99 without changing the code. The text search is
-the exception: `UPPER(column) LIKE '%…%'` over four columns cannot use a B-tree. A frequent term
-is found quickly by walking the newest-first index, but the capped count still reads until 1,001
-matches, and a rare term reads the whole table, for the page and again for the count. Trigram
-indexes (PostgreSQL `pg_trgm`, GIN) or SQLite FTS5 would serve it; neither is a small change.
+cost tens of milliseconds of Python on this machine. Full garbage collections used to land in
+about one request in a hundred and pause it for longer than the request itself; every server
+process now loads what the first request would and freezes that heap (`zhili/config/heap.py`,
+called by `zhili/config/wsgi.py`), and this benchmark does the same before measuring, so a
+full collection walks only what requests allocate (the GC columns show what is left).
 
-**Statistics.** The rollup is monthly and narrow: one table of rows per village (totals, the
-trend, the area breakdown and the step times) and per town × category, town × channel and
-town × lead organisation, so a year of a million events is a few tens of thousands of rows and
-the city's page sums small index ranges. Rebuilding a month is grouped SQL over the month's
-events (one index range) plus one pass over their step-time JSON.
+The text search is the exception: `UPPER(column) LIKE '%…%'` over four columns cannot use a
+B-tree. A frequent term is found quickly by walking the newest-first index, and a search now
+counts only four pages' worth of matches (a "200+" label) instead of a thousand; a rare term
+still reads every row in reach, for the page and again for the count. Trigram indexes
+(PostgreSQL `pg_trgm`, GIN; 2-character Chinese terms, the commonest, are below a trigram's
+length) or SQLite FTS5 would serve it; that is not done.
+
+**Statistics.** The rollup is monthly and narrow: rows per village (totals, the trend and the
+area breakdown), per town × category, town × channel and town × lead organisation, and per
+town × step (events through the step and the seconds they spent there), so a year of a million
+events is a few tens of thousands of rows and the city's page sums small index ranges in the
+database, step times included. Rebuilding a month is grouped SQL over the month's events (one
+index range) plus one pass over their step-time JSON.
 
 **Sweep.** The claims read the partial deadline index, so an idle minute is a few index range
 reads over the running clocks; the cost grows with the flags due, each of which sends its
 notifications and writes its transition.
 
-**Report API.** The bare view runs two lookups and three writes. The API first authenticates the
-key (key, service user, position, organisation tree, role permissions) and validates the body,
-which alone costs more than the whole bare report (the refused-report figure above), then looks
-up the category and area, writes the event, its number and its transition, searches for
-duplicates, finds and notifies the dispatching centre and marks the statistics day. Half the
-bare view's throughput is out of reach without caching the key's principal and scope between
-requests (in `core` and `accounts`) and moving the duplicate search and the notifications out of
-the request.
+**Report API.** The bare view runs two lookups and three writes in one transaction. The API
+validates the body, checks the category (cached) and the area in the key's scope, writes the
+event, its number, its transition and the task that tells the dispatching centre (in the same
+transaction: the task queue is in this database) — one insert more than the bare view. What no
+longer happens per request: resolving the key's service user, position, organisation subtree
+and role permissions (cached per process for 30 s, `accounts.services._key_principal`; a
+revocation is immediate in the revoking process and within 30 s in the others), the duplicate
+search and the notifications (the worker does them), and a second commit for the task.
 
-**SQLite configuration.** SQLite is measured as deployed: no `ZHILI_DATABASE_URL`, so the file
-lives in `ZHILI_DATA_DIR` with the project's options. A `sqlite://` URL gets none of them (WAL,
-IMMEDIATE transactions, busy timeout; `zhili/config/settings.py` applies them only to the default
-file): concurrent writers then fail at once with "database is locked" instead of waiting, as
-most of the bare view's requests did in a trial run of this benchmark. This benchmark runs
+**SQLite configuration.** SQLite is measured as deployed, with the project's options (WAL,
+IMMEDIATE transactions, busy timeout; `zhili/config/settings.py` applies them to the default
+file and to `sqlite://` URLs alike — without them concurrent writers fail at once with
+"database is locked", as most of the bare view's requests did in an early trial run of this
+benchmark). This benchmark runs
 `ANALYZE` after loading, which the application never does on SQLite; without statistics SQLite
 chooses some plans differently (in a trial run "overdue only" with a category read the whole
 category through its foreign-key index instead of `event_overdue_area`), so a SQLite deployment
