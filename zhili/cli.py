@@ -1,4 +1,5 @@
-"""The `zhili` command: demo, serve, worker, scheduler, audit verify, and Django's manage."""
+"""The `zhili` command: demo, serve, worker, scheduler, audit verify, keys, and Django's
+manage."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def _serve(args) -> int:
            "--bind", f"{host}:{port}", "--worker-class", "gthread",
            "--workers", str(args.workers), "--threads", "4",
            "--max-requests", "2000", "--max-requests-jitter", "200",
-           "--access-logfile", "-", "--timeout", "120", "--no-control-socket"]
+           "--access-logfile", "-", "--logger-class", "zhili.config.logs.GunicornLogger",
+           "--timeout", "120", "--no-control-socket"]
     commands = [web]
     if not args.web_only:
         commands += [[python, "-m", "zhili.cli", "worker"],
@@ -85,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     sched.add_argument("--once", action="store_true", help="enqueue due jobs once and exit")
     aud = sub.add_parser("audit", help="audit trail tools")
     aud.add_argument("action", choices=["verify"])
+    keys = sub.add_parser("keys", help="personal-data keys: status, rotate (re-encrypt)")
+    keys.add_argument("action", choices=["status", "rotate"])
+    keys.add_argument("--batch", type=int, default=1000, help="rows per transaction")
+    keys.add_argument("--reindex", action="store_true", help="also recompute blind indexes")
     sub.add_parser("manage", help="Django's manage.py commands")
     args = parser.parse_args(argv)
 
@@ -101,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "scheduler":
         _django(["run_scheduler", *(["--once"] if args.once else [])])
+        return 0
+    if args.command == "keys":
+        _django(["rotate_pii_keys", "--status"] if args.action == "status" else
+                ["rotate_pii_keys", "--batch-size", str(args.batch),
+                 *(["--reindex"] if args.reindex else [])])
         return 0
     if args.command == "audit":
         _django(["audit_verify"])

@@ -88,3 +88,39 @@ ROLES = {
                    [*VIEW_BASE, "events.view_event", "events.view_eventcategory",
                     "events.add_event"]),
 }
+
+# People and places (一标三实): grid staff collect, centres and leaders read and export,
+# administrators also import and unmask; dispatchers unmask to act on a case.
+PEOPLE_VIEW = ["people.view_person", "people.view_residency", "people.view_house",
+               "people.view_building", "people.view_unit"]
+PEOPLE_COLLECT = [*PEOPLE_VIEW, "people.add_person", "people.change_person",
+                  "people.add_residency", "people.change_residency", "people.add_house",
+                  "people.change_house", "people.add_building", "people.change_building",
+                  "people.add_unit", "people.change_unit"]
+PEOPLE_ALL = [*PEOPLE_COLLECT, "people.unmask_person", "people.import_person",
+              "people.export_person"]
+for _code, _perms in {
+    "sysadmin": PEOPLE_ALL, "area_admin": PEOPLE_ALL,
+    "grid_leader": PEOPLE_COLLECT, "grid_worker": PEOPLE_COLLECT,
+    "dispatcher": [*PEOPLE_VIEW, "people.export_person", "people.unmask_person"],
+    "leader": [*PEOPLE_VIEW, "people.export_person"],
+}.items():
+    ROLES[_code][2].extend(_perms)
+
+# Special populations (回归工程): listing them needs special.view_supervision, which the
+# people-registry roles above do not give. Leaders and assessors see the coverage figures only.
+SPECIAL_VIEW = ["special.view_supervision", "special.view_specialcategory", "special.view_visit",
+                "special.view_visitphoto", "special.view_handover", "special.view_coverage"]
+SPECIAL_CONFIG = ["special.view_specialcategory", "special.add_specialcategory",
+                  "special.change_specialcategory", "special.view_coverage"]
+for _code, _perms in {
+    "dispatcher": [*SPECIAL_VIEW, "special.add_supervision", "special.change_supervision",
+                   "special.release_supervision", "special.handover_supervision",
+                   "special.add_visit", "special.unmask_supervision"],
+    "grid_leader": [*SPECIAL_VIEW, "special.add_visit"],
+    "grid_worker": [*SPECIAL_VIEW, "special.add_visit"],
+    "leader": ["special.view_coverage", "special.view_specialcategory"],
+    "assessment_officer": ["special.view_coverage", "special.view_specialcategory"],
+    "sysadmin": SPECIAL_CONFIG, "area_admin": SPECIAL_CONFIG,
+}.items():
+    ROLES[_code][2].extend(_perms)

@@ -140,6 +140,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login lockout and idle expiry (等保 2.0 identity requirements).
 ZHILI_LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 ZHILI_LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+# Personal data shown in clear: how long a stated purpose lasts, and how many a user may state
+# in an hour (more looks like harvesting, not casework).
+ZHILI_UNMASK_MINUTES = env_int("UNMASK_MINUTES", 15)
+ZHILI_UNMASK_MAX_PER_HOUR = env_int("UNMASK_MAX_PER_HOUR", 120)
 ZHILI_SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 12) * 3600
 SESSION_COOKIE_HTTPONLY = True

@@ -11,6 +11,7 @@ from zhili.core.ui import HealthView, MetricsView, ReadyView
 from zhili.events.api import router as events_router
 from zhili.orgs.api import router as orgs_router
 from zhili.people.api import router as people_router
+from zhili.people.imports.api import router as people_bulk_router
 from zhili.special.api import router as special_router
 
 api = build_api()
@@ -20,6 +21,7 @@ api.add_router("/orgs", orgs_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/events", events_router)
 api.add_router("/people", people_router)
+api.add_router("/people/bulk", people_bulk_router)
 api.add_router("/special", special_router)
 
 urlpatterns = [

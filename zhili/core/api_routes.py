@@ -1,15 +1,18 @@
-"""Platform API: who am I, jobs, and the audit log."""
+"""Platform API: who am I, jobs, the audit log, and unmasking personal data."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.http import Http404
+from django.utils.translation import gettext
 from ninja import Field, Query, Schema
 
 from zhili.core import codes
 from zhili.core.api import SELF, RouteScope, ScopedRouter
-from zhili.core.models import AuditLog, Job
+from zhili.core.models import AuditLog, Job, UnmaskPurpose
 from zhili.core.scoping import get_scope
+from zhili.core.services import ServiceError
 
 router = ScopedRouter(tags=["platform"])
 
@@ -149,3 +152,40 @@ def audit_list(request, filters: Query[AuditFilter]):
     return {"items": rows, "next_before": rows[-1].seq if more else None}
 
 
+
+
+class UnmaskIn(Schema):
+    model: str = Field(..., pattern=r"^[a-z_]+\.[a-z_]+$", examples=["people.person"],
+                       description="The record's kind, `app_label.model_name`")
+    id: int | str = Field(..., description="The record's id")
+    fields: list[str] = Field(..., min_length=1, max_length=20,
+                              examples=[["id_number", "phone"]])
+    purpose: str = Field(..., description="Why the data is needed in clear (audited)")
+    purpose_category: UnmaskPurpose = UnmaskPurpose.OTHER
+
+
+class UnmaskOut(Schema):
+    model: str
+    id: str
+    values: dict[str, str | None]
+    expires_at: dt.datetime
+
+
+# Any signed-in principal may ask: the record's model is in the body, so the permission
+# (`<app>.unmask_<model>`, 403) and scope (404) checks are the service's, per record.
+@router.post("/pii/unmask", scope=SELF, response=UnmaskOut,
+             summary="Show personal data of one record in clear, for a stated purpose")
+def pii_unmask(request, payload: UnmaskIn):
+    from zhili.core import unmask
+
+    app_label, _sep, model_name = payload.model.partition(".")
+    try:
+        model = unmask.resolve_model(app_label, model_name)
+    except Http404:
+        raise ServiceError("invalid", field_messages={"model": [gettext(
+            "This kind of record has no personal data that can be unmasked.")]}) from None
+    obj = unmask.authorise(request.auth, model, payload.id)
+    granted = unmask.grant_unmask(actor=request.auth, obj=obj, fields=payload.fields,
+                                  purpose=payload.purpose, category=payload.purpose_category)
+    return {"model": obj._meta.label_lower, "id": str(obj.pk), "values": granted.values(),
+            "expires_at": granted.expires_at}

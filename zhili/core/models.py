@@ -211,3 +211,50 @@ class EscalationStep(models.Model):
 
     def __str__(self):
         return f"{self.workflow} #{self.level}: {self.get_action_display()}"
+
+
+class UnmaskPurpose(models.TextChoices):
+    VERIFICATION = "verification", _("Verification")
+    VISIT = "visit", _("Home visit")
+    CASE = "case", _("Case handling")
+    OTHER = "other", _("Other")
+
+
+class UnmaskGrant(models.Model):
+    """One user's permission to see some personal-data fields of one record in clear, for a
+    stated purpose, until `expires_at` (DESIGN §3.5). Written only by
+    `zhili.core.unmask.grant_unmask`, which also writes the audit row; never holds a value.
+
+    `covers` lists every (record, field) the grant shows, as "app.model:pk:field": the
+    requested fields of the record itself, and for a path through a relation
+    ("person.id_number" on a special-population record) the field of the related record too,
+    so the value is unmasked whichever page shows it.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT,
+                                     related_name="+")
+    object_id = models.CharField(max_length=64)
+    fields = models.JSONField(_("fields"), default=list)
+    covers = models.JSONField(default=list, editable=False)
+    purpose_category = models.CharField(_("purpose category"), max_length=16,
+                                        choices=UnmaskPurpose.choices)
+    purpose = models.TextField(_("purpose"))
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    area_code = models.CharField(max_length=15, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    channel = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        verbose_name = _("unmask grant")
+        verbose_name_plural = _("unmask grants")
+        default_permissions = ("view",)
+        # Every page view reads the user's unexpired grants: one short range scan.
+        indexes = [models.Index(fields=["user", "expires_at"], name="core_unmask_user_exp")]
+
+    def __str__(self):
+        return f"{self.content_type_id}:{self.object_id} {','.join(self.fields)}"

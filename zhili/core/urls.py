@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zhili.core import ui
+from zhili.core import ui, unmask_views
 
 app_name = "core"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("jobs/<int:pk>/download/", ui.JobDownloadView.as_view(), name="job_download"),
     path("audit/", ui.AuditListView.as_view(), name="audit"),
     path("audit/<int:pk>/", ui.AuditDetailView.as_view(), name="audit_detail"),
+    path("pii/unmask/<str:app_label>/<str:model_name>/<str:pk>/",
+         unmask_views.UnmaskView.as_view(), name="unmask"),
 ]

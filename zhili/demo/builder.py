@@ -65,6 +65,8 @@ class Summary:
     orgs: int = 0
     users: int = 0
     events: int = 0
+    persons: int = 0
+    special: int = 0
 
 
 def _fake_uscc(rng: random.Random, region: str, kind_prefix: str = "91") -> str:
@@ -89,7 +91,8 @@ def rng_for(key: str) -> random.Random:
 class DemoBuilder:
     def __init__(self, scale: str = "small", stdout=None, events: bool = True):
         self.scale = scale
-        # False: areas, organisations and users only (benchmarks generate their own events).
+        # False: areas, organisations and users only, no module records (events, persons,
+        # special populations): benchmarks generate their own.
         self.events = events
         self.summary = Summary()
         self.write = stdout.write if stdout else (lambda *_: None)
@@ -328,8 +331,15 @@ class DemoBuilder:
         orgs = self.build_orgs(areas)
         users = self.build_users(areas, orgs)
         if self.events:
+            from zhili.people.demo import build_people
+            from zhili.special.demo import build_special
+
             self.summary.events = build_events(scale=self.scale, areas=areas, orgs=orgs,
                                                today=self.today)
+            self.summary.persons = build_people(scale=self.scale, areas=areas, orgs=orgs,
+                                                today=self.today)
+            self.summary.special = build_special(scale=self.scale, areas=areas, orgs=orgs,
+                                                 today=self.today)
         if self.summary.areas or self.summary.grids or self.summary.orgs or self.summary.users:
             audit.record(actor=None, actor_name="zhili demo", action="demo.build",
                          changes={"scale": self.scale, **self.summary.__dict__})

@@ -1,4 +1,52 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from zhili.people import views, views_import
 
 app_name = "people"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", views.PersonListView.as_view(), name="persons"),
+    path("persons/new/", views.PersonCreateView.as_view(), name="person_create"),
+    path("persons/<int:pk>/", views.PersonDetailView.as_view(), name="person_detail"),
+    path("persons/<int:pk>/edit/", views.PersonEditView.as_view(), name="person_edit"),
+    path("persons/<int:pk>/move/", views.PersonMoveView.as_view(), name="person_move"),
+    path("persons/<int:pk>/deactivate/", views.PersonDeactivateView.as_view(),
+         name="person_deactivate"),
+    path("persons/<int:pk>/reactivate/", views.PersonReactivateView.as_view(),
+         name="person_reactivate"),
+    path("persons/<int:pk>/history/", views.PersonHistoryView.as_view(), name="person_history"),
+    path("persons/<int:pk>/residency/<slug:kind>/", views.ResidencyEditView.as_view(),
+         name="residency_edit"),
+    path("residencies/<int:pk>/end/", views.ResidencyEndView.as_view(), name="residency_end"),
+    path("residencies/<int:pk>/history/", views.ResidencyHistoryView.as_view(),
+         name="residency_history"),
+    path("houses/", views.HouseListView.as_view(), name="houses"),
+    path("houses/new/", views.HouseCreateView.as_view(), name="house_create"),
+    path("houses/<int:pk>/", views.HouseDetailView.as_view(), name="house_detail"),
+    path("houses/<int:pk>/edit/", views.HouseEditView.as_view(), name="house_edit"),
+    path("houses/<int:pk>/retire/", views.HouseRetireView.as_view(), name="house_retire"),
+    path("houses/<int:pk>/history/", views.HouseHistoryView.as_view(), name="house_history"),
+    path("buildings/", views.BuildingListView.as_view(), name="buildings"),
+    path("buildings/new/", views.BuildingCreateView.as_view(), name="building_create"),
+    path("buildings/<int:pk>/", views.BuildingDetailView.as_view(), name="building_detail"),
+    path("buildings/<int:pk>/edit/", views.BuildingEditView.as_view(), name="building_edit"),
+    path("buildings/<int:pk>/retire/", views.BuildingRetireView.as_view(),
+         name="building_retire"),
+    path("buildings/<int:pk>/history/", views.BuildingHistoryView.as_view(),
+         name="building_history"),
+    path("units/", views.UnitListView.as_view(), name="units"),
+    path("units/new/", views.UnitCreateView.as_view(), name="unit_create"),
+    path("units/<int:pk>/", views.UnitDetailView.as_view(), name="unit_detail"),
+    path("units/<int:pk>/edit/", views.UnitEditView.as_view(), name="unit_edit"),
+    path("units/<int:pk>/retire/", views.UnitRetireView.as_view(), name="unit_retire"),
+    path("units/<int:pk>/history/", views.UnitHistoryView.as_view(), name="unit_history"),
+    path("m/", views.MobileHomeView.as_view(), name="mobile"),
+    path("m/person/", views.MobilePersonView.as_view(), name="mobile_person"),
+    path("m/house/", views.MobileHouseView.as_view(), name="mobile_house"),
+    path("import/", views_import.ImportView.as_view(), name="import"),
+    path("import/template/", views_import.ImportTemplateView.as_view(), name="import_template"),
+    path("import/jobs/<int:pk>/", views_import.ImportJobView.as_view(), name="import_job"),
+    path("import/jobs/<int:pk>/import/", views_import.ImportConfirmView.as_view(),
+         name="import_confirm"),
+    path("export/", views_import.ExportView.as_view(), name="export"),
+]

@@ -10,16 +10,20 @@ Used by every module that stores ID numbers (身份证号), phone numbers or det
   together with the value by `assign()` and queried with `lookup_q()`. The blind index is an
   HMAC of the normalised value, so "+86 138 1234 5678" finds "13812345678". Filtering on the
   encrypted field itself is refused (ciphertext is randomised), except isnull.
-- **Show** them masked (`mask_id_number`, `mask_phone`, `mask_name`, `mask_address`) unless a
-  view has a reason, and the permission, to show more.
-- **Validate** input with `validate_id_number` (GB 11643, 15-digit numbers upgraded) and
-  `validate_phone`, which raise `PiiValueError` subclasses with a stable `code` and a
-  translated message (for `ServiceError`/`field_error`).
+- **Show** them masked (`mask_id_number`, `mask_phone`, `mask_name`, `mask_address`;
+  `mask_field(obj, name)` picks the rule by the field's kind); templates use
+  `{% load pii %}{% pii obj "field" %}`, which shows the value in clear only while the user
+  holds an unmask grant (`zhili.core.unmask`: a permission, a stated purpose, time-limited,
+  audited).
+- **Validate** input with `validate_id_number` (GB 11643, 15-digit numbers upgraded),
+  `validate_phone` and `validate_uscc` (统一社会信用代码, GB 32100), which raise
+  `PiiValueError` subclasses with a stable `code` and a translated message (for
+  `ServiceError`/`field_error`).
 
 Keys live outside the database (`keys`): `ZHILI_PII_KEYS` + `ZHILI_PII_INDEX_KEY`, or
-`$ZHILI_DATA_DIR/pii_keys.json`, generated on first use. Encryption keys rotate
-(`zhili manage rotate_pii_keys`); the blind-index key does not (see `keys` for both
-procedures).
+`$ZHILI_DATA_DIR/pii_keys.json`, generated on first use. Encryption keys rotate (`zhili keys
+rotate`; `zhili keys status` shows how many values each key holds); the blind-index key does
+not (see `keys` for both procedures).
 """
 
 from zhili.core.pii.crypto import (
@@ -38,7 +42,15 @@ from zhili.core.pii.fields import (
     lookup_q,
 )
 from zhili.core.pii.keys import Keyring, keyring
-from zhili.core.pii.masking import mask_address, mask_id_number, mask_name, mask_phone
+from zhili.core.pii.masking import (
+    field_kind,
+    mask_address,
+    mask_field,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    mask_value,
+)
 from zhili.core.pii.validation import (
     ADDRESS,
     ID_NUMBER,
@@ -46,10 +58,13 @@ from zhili.core.pii.validation import (
     IdCheck,
     InvalidIdNumber,
     InvalidPhone,
+    InvalidUscc,
     PiiValueError,
     normalise,
+    uscc_warnings,
     validate_id_number,
     validate_phone,
+    validate_uscc,
 )
 
 __all__ = [
@@ -62,6 +77,7 @@ __all__ = [
     "IdCheck",
     "InvalidIdNumber",
     "InvalidPhone",
+    "InvalidUscc",
     "Keyring",
     "PiiValueError",
     "active_prefix",
@@ -70,14 +86,19 @@ __all__ = [
     "blind_index_field",
     "decrypt",
     "encrypt",
+    "field_kind",
     "is_current",
     "keyring",
     "lookup_q",
     "mask_address",
+    "mask_field",
     "mask_id_number",
     "mask_name",
     "mask_phone",
+    "mask_value",
     "normalise",
+    "uscc_warnings",
     "validate_id_number",
     "validate_phone",
+    "validate_uscc",
 ]

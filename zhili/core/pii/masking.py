@@ -73,3 +73,58 @@ def mask_address(value: str | None) -> str:
         head = text[:min(ADDRESS_FALLBACK_KEEP, len(text) // 3)]
         keep = len(re.split(r"[0-9]", head, maxsplit=1)[0])  # never part of a house number
     return text[:keep] + (ADDRESS_MASK if keep < len(text) else "")
+
+
+def mask_value(value, kind: str | None) -> str:
+    """Mask `value` by the kind of personal data it is (an `EncryptedTextField` kind, or "name").
+
+    Kinds without a rule of their own (contact details typed freely, JSON documents) hide
+    everything: showing part of a value of unknown shape could show all of it.
+    """
+    if value is None or value == "" or value == {}:
+        return ""
+    if kind == "id_number":
+        return mask_id_number(str(value))
+    if kind in ("phone", "contact"):
+        return mask_phone(str(value))
+    if kind == "address":
+        return mask_address(str(value))
+    if kind == "name":
+        return mask_name(str(value))
+    return MASK * 4
+
+
+# Plain (unencrypted) columns that still identify a person, masked like a name on display.
+NAME_FIELDS = frozenset({"name", "former_name"})
+
+
+def field_kind(model, field_name: str) -> str | None:
+    """The masking kind of `model.field_name`: the encrypted field's kind, "name" for a
+    person's name columns, None for anything shown as it is."""
+    from zhili.core.pii.fields import EncryptedTextField
+
+    try:
+        field = model._meta.get_field(field_name)
+    except Exception:  # noqa: BLE001 - FieldDoesNotExist, or not a model at all
+        return None
+    if isinstance(field, EncryptedTextField):
+        return field.kind
+    if field_name in NAME_FIELDS and getattr(field, "get_internal_type", lambda: "")() in (
+            "CharField", "TextField"):
+        return "name"
+    return None
+
+
+def mask_field(obj, field_name: str) -> str:
+    """`obj.field_name` as shown to someone without an unmask grant. A path through a
+    relation ("person.id_number") is followed."""
+    *path, last = field_name.split(".")
+    for part in path:
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return ""
+    value = getattr(obj, last, None)
+    kind = field_kind(type(obj), last)
+    if kind is None:
+        return "" if value is None else str(value)
+    return mask_value(value, kind)

@@ -146,3 +146,47 @@ def _row_updates(row, fields, companions, reindex: bool, result: RotationResult)
             else:
                 result.indexes_stale += 1
     return updates
+
+
+@dataclass
+class FieldUsage:
+    """How one encrypted column's stored values are spread over ciphers and keys."""
+
+    model: str
+    field: str
+    by_key: dict[str, int]  # "<cipher>:<kid>" → values under it (keys of the keyring only)
+    other: int = 0  # values under a key the keyring does not hold (or not ciphertext at all)
+    empty: int = 0  # NULL or ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_key.values()) + self.other
+
+
+def key_usage(model) -> list[FieldUsage]:
+    """Per encrypted field of `model`: values per cipher and key id, in one table scan."""
+    from django.db.models import Count
+
+    from zhili.core.pii import keys as keystore
+
+    ring = keystore.keyring()
+    combos = [(cipher, kid) for cipher in keystore.CIPHERS for kid in ring.keys]
+    raw = _raw(model)
+    aggregates = {}
+    for n, alias in enumerate(raw):
+        filled = Q(**{f"{alias}__isnull": False}) & ~Q(**{alias: ""})
+        aggregates[f"f{n}_filled"] = Count("pk", filter=filled)
+        aggregates[f"f{n}_all"] = Count("pk")
+        for m, (cipher, kid) in enumerate(combos):
+            aggregates[f"f{n}_k{m}"] = Count(
+                "pk", filter=Q(**{f"{alias}__startswith": f"v1.{cipher}.{kid}."}))
+    counts = model._base_manager.annotate(**raw).aggregate(**aggregates)
+    usage = []
+    for n, field_ in enumerate(encrypted_fields(model)):
+        by_key = {f"{cipher}:{kid}": counts[f"f{n}_k{m}"]
+                  for m, (cipher, kid) in enumerate(combos) if counts[f"f{n}_k{m}"]}
+        filled = counts[f"f{n}_filled"]
+        usage.append(FieldUsage(model=model._meta.label, field=field_.name, by_key=by_key,
+                                other=filled - sum(by_key.values()),
+                                empty=counts[f"f{n}_all"] - filled))
+    return usage

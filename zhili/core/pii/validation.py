@@ -184,3 +184,62 @@ def validate_phone(raw: str | None) -> str:
     raise InvalidPhone("format", _(
         "Enter a mobile number (11 digits starting with 1) or a landline number with its area "
         "code, e.g. 0513-85123456."))
+
+
+# --- 统一社会信用代码 (GB 32100-2015) -------------------------------------------------------
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 symbols: no I, O, S, V, Z
+# Weight of position i is 3^(i-1) mod 31: 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28.
+USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organisation code, positions 9–16
+_ORG_VALUES = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+
+
+class InvalidUscc(PiiValueError):
+    """Not a unified social credit code: `code` is "length", "characters" or "check_digit"."""
+
+
+def uscc_check_char(first17: str) -> str:
+    """The 18th character of a credit code whose first 17 are `first17` (MOD 31)."""
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def org_code_check_char(first8: str) -> str:
+    """The check character of the embedded organisation code (GB 11714, MOD 11)."""
+    remainder = 11 - sum(_ORG_VALUES[c] * w for c, w in zip(first8, _ORG_WEIGHTS,
+                                                               strict=True)) % 11
+    return {10: "X", 11: "0"}.get(remainder, str(remainder))
+
+
+def validate_uscc(raw: str | None) -> str:
+    """Check a 统一社会信用代码 and return it compact and upper-cased.
+
+    18 characters over the 31-symbol set; positions 3–8 a division code (digits); the last
+    character the MOD 31 check of the first 17. Raises `InvalidUscc`. The check character of
+    the embedded organisation code (positions 9–17) is not enforced here: registries hold
+    codes whose inner check was never enforced; `uscc_warnings` reports it.
+    """
+    value = "".join(_nfkc(raw or "").split()).upper()
+    if len(value) != 18:
+        raise InvalidUscc("length", _(
+            "A unified social credit code has 18 characters; this one has %(count)d.")
+            % {"count": len(value)})
+    if any(c not in USCC_ALPHABET for c in value) or not value[2:8].isdigit():
+        raise InvalidUscc("characters", _(
+            "A unified social credit code uses digits and the capital letters other than I, O, "
+            "S, V and Z, with the division code (digits) in positions 3 to 8."))
+    if value[17] != uscc_check_char(value[:17]):
+        raise InvalidUscc("check_digit", _(
+            "The last character of this unified social credit code does not match the others: "
+            "check it for a typing mistake."))
+    return value
+
+
+def uscc_warnings(code: str) -> list[str]:
+    """Doubts about a valid credit code that do not justify refusing it."""
+    body = code[8:16]
+    if all(c in _ORG_VALUES for c in body) and org_code_check_char(body) != code[16]:
+        return [_("The organisation code inside this credit code (%(code)s) has a wrong check "
+                  "character.") % {"code": code[8:17]}]
+    return []

@@ -1,6 +1,7 @@
 import pytest
 
 from zhili.events import services
+from zhili.events.models import Event
 from zhili.events.views import InboxPaginator
 
 pytestmark = pytest.mark.django_db
@@ -30,3 +31,11 @@ def test_inbox_counts_up_to_the_cap(loop, client_for, monkeypatch):
     # A text search (no index can serve it) counts four pages' worth only.
     search = dispatcher.get("/events/?box=all&q=垃圾").context["paginator"]
     assert search.cap == 8 and search.count == 5 and not search.capped
+
+
+def test_detail_shows_the_time_left_on_the_clock(loop, client_for):
+    report(loop, 1)
+    event = Event.objects.get()
+    assert event.deadline_at is not None and not event.overdue
+    page = client_for(loop.dispatcher).get(f"/events/{event.pk}/").content.decode()
+    assert " left" in page and "0\xa0minutes left" not in page and "0 minutes left" not in page

@@ -16,13 +16,19 @@ class Command(BaseCommand):
         parser.add_argument("--reindex", action="store_true",
                             help="also recompute every blind index (only after the index key "
                                  "or index hash changed)")
+        parser.add_argument("--status", action="store_true",
+                            help="only list the keys and, per encrypted field, how many values "
+                                 "each key holds")
         parser.add_argument("--new-key", action="store_true",
                             help="first add a new active key to the key file (keys in the "
                                  "environment: print one to add there, and stop)")
 
-    def handle(self, *args, batch_size, check, reindex, new_key, **options):
+    def handle(self, *args, batch_size, check, reindex, new_key, status=False, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
+        if status:
+            self._status()
+            return
         ring = keys.keyring()
         if new_key and not self._new_key(ring):
             return
@@ -75,6 +81,29 @@ class Command(BaseCommand):
                           "web server and workers, then run rotate_pii_keys again to catch "
                           "values they wrote with the old key meanwhile")
         return True
+
+    def _status(self):
+        ring = keys.keyring()
+        self.stdout.write(f"cipher for new values: {ring.cipher}; blind-index hash: "
+                          f"{ring.index_hash}; keys from {ring.source}")
+        for kid in ring.keys:
+            self.stdout.write(f"key {kid}{' (active)' if kid == ring.active_kid else ''}")
+        active = f"{ring.cipher}:{ring.active_kid}"
+        stale = 0
+        for model in rotation.encrypted_models():
+            for usage in rotation.key_usage(model):
+                parts = [f"{key} {count}{' (active)' if key == active else ''}"
+                         for key, count in sorted(usage.by_key.items())] or ["no values"]
+                if usage.other:
+                    parts.append(f"unknown key {usage.other}")
+                stale += usage.total - usage.by_key.get(active, 0)
+                self.stdout.write(f"{usage.model}.{usage.field}: {', '.join(parts)}; "
+                                  f"empty {usage.empty}")
+        if stale:
+            self.stdout.write(f"{stale} value(s) not under the active key: run "
+                              "`zhili keys rotate`")
+        else:
+            self.stdout.write(self.style.SUCCESS("all personal data is under the active key"))
 
     def _check(self, models):
         remaining = 0

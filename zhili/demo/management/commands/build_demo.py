@@ -20,7 +20,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo city ready in {time.monotonic() - started:.1f}s "
             f"(added {s.areas} areas, {s.grids} grids, {s.orgs} organisations, {s.users} users, "
-            f"{s.events} events)."
+            f"{s.events} events, {s.persons} persons, {s.special} under special management)."
         )
         self.stdout.write(f"\nDemo logins (password for all: {settings.ZHILI_DEMO_PASSWORD}):")
         width = max(len(u["username"]) for u in users)
