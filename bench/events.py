@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench import Report
+from bench import Report, Skipped, throwaway_pg_url
 
 TITLE = "Grid events at city scale"
 
@@ -69,9 +69,6 @@ THROUGHPUT_SECONDS = float(os.environ.get("BENCH_EVENTS_SECONDS", 15))  # per en
 CLIENTS = 8  # concurrent client threads (keep-alive connections) against gunicorn
 CATCHUP_MINUTES = 60  # the deadline flags are left as a sweep an hour ago would have left them
 SEED = 20260601  # fixed: every run generates the same year (relative to the time it runs)
-PG_CONNINFO = os.environ.get(
-    "BENCH_PG_CONNINFO", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-)
 
 # The targets (from the issue).
 INBOX_P99_MS = 50
@@ -83,46 +80,12 @@ THROUGHPUT_RATIO = 0.5
 # --- Parent: one subprocess per database --------------------------------------------------------
 
 
-class Skipped(Exception):
-    """A database cannot be measured here; the reason goes into the report."""
-
-
-@contextmanager
-def _pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one child, dropped however the child ends."""
-    try:
-        import psycopg
-        from psycopg import sql
-    except ImportError as exc:
-        raise Skipped(f"psycopg is not installed ({exc})") from None
-    try:
-        admin = psycopg.connect(PG_CONNINFO, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise Skipped(f"cannot connect ({str(exc).strip().splitlines()[0]})") from None
-    name = f"zhili_bench_ev_{os.getpid()}"
-    info = psycopg.conninfo.conninfo_to_dict(PG_CONNINFO)
-    try:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            user = info.get("user", "postgres")
-            host, port = info.get("host", "127.0.0.1"), info.get("port", 5432)
-            password = f":{info['password']}" if info.get("password") else ""
-            yield f"postgres://{user}{password}@{host}:{port}/{name}"
-        finally:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-    finally:
-        admin.close()
-
-
 def _run_child(engine: str, size: int) -> dict:
     # SQLite runs as deployed: without ZHILI_DATABASE_URL the settings put the file in
     # ZHILI_DATA_DIR (a temporary directory here) with the project's SQLite options (WAL,
-    # IMMEDIATE transactions, busy timeout). A `sqlite://` URL gets none of them, and concurrent
-    # writers then fail at once with "database is locked" instead of waiting their turn.
-    with tempfile.TemporaryDirectory(prefix="zhili-bench-ev-") as tmp, \
-            (_pg_database() if engine == "postgresql" else nullcontext()) as url:
+    # IMMEDIATE transactions, busy timeout).
+    database = throwaway_pg_url("zhili_bench_ev") if engine == "postgresql" else nullcontext()
+    with tempfile.TemporaryDirectory(prefix="zhili-bench-ev-") as tmp, database as url:
         out = Path(tmp) / "result.json"
         env = {
             **os.environ,

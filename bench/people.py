@@ -37,11 +37,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 
-from bench import Report
+from bench import Report, Skipped, throwaway_pg_url
 
 TITLE = "People registry at city scale"
 
@@ -62,9 +61,6 @@ VISIT_DAYS = {"strict": 15, "key": 30, "general": 90}  # the generated visit rhy
 COVERAGE_RUNS = 20
 COVERAGE_BUDGET_S = 30  # ... or as many as fit in this many seconds (at least 3)
 SEED = 20260411
-PG_CONNINFO = os.environ.get(
-    "BENCH_PG_CONNINFO", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-)
 
 # The targets (from the issue).
 IMPORT_RATIO = 0.25
@@ -82,42 +78,9 @@ FIELDS = ["area", "id_number", "name", "sex", "birth_date", "ethnicity", "marita
 # --- Parent: one subprocess per database --------------------------------------------------------
 
 
-class Skipped(Exception):
-    """A database cannot be measured here; the reason goes into the report."""
-
-
-@contextmanager
-def _pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one child, dropped however the child ends."""
-    try:
-        import psycopg
-        from psycopg import sql
-    except ImportError as exc:
-        raise Skipped(f"psycopg is not installed ({exc})") from None
-    try:
-        admin = psycopg.connect(PG_CONNINFO, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise Skipped(f"cannot connect ({str(exc).strip().splitlines()[0]})") from None
-    name = f"zhili_bench_people_{os.getpid()}"
-    info = psycopg.conninfo.conninfo_to_dict(PG_CONNINFO)
-    try:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            user = info.get("user", "postgres")
-            host, port = info.get("host", "127.0.0.1"), info.get("port", 5432)
-            password = f":{info['password']}" if info.get("password") else ""
-            yield f"postgres://{user}{password}@{host}:{port}/{name}"
-        finally:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-    finally:
-        admin.close()
-
-
 def _run_child(engine: str, size: int) -> dict:
-    with tempfile.TemporaryDirectory(prefix="zhili-bench-people-") as tmp, \
-            (_pg_database() if engine == "postgresql" else nullcontext()) as url:
+    database = throwaway_pg_url("zhili_bench_people") if engine == "postgresql" else nullcontext()
+    with tempfile.TemporaryDirectory(prefix="zhili-bench-people-") as tmp, database as url:
         out = Path(tmp) / "result.json"
         env = {
             **os.environ,
@@ -775,7 +738,7 @@ def targets(results: list[dict]) -> str:
              "|---|" + "---|" * len(results)]
 
     def verdict(ok: bool, text: str) -> str:
-        return f"{'✅' if ok else '❌'} {text}"
+        return f"{text} {'**PASS**' if ok else '**MISS**'}"
 
     for fmt in FORMATS:
         cells = []

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench import Report
+from bench import PG_CONNINFO, Report, Skipped, throwaway_pg
 from zhili.core import codes
 
 TITLE = "Subtree queries"
@@ -45,9 +45,6 @@ GRIDS_PER_VILLAGE = 6
 SEED = 20250601  # fixed: every run measures the same table
 REPEAT = 7  # timed runs per query, after one untimed warm-up; the median is reported
 FIRST = 50  # rows of the "first page" query
-PG_CONNINFO = os.environ.get(
-    "BENCH_PG_CONNINFO", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-)
 
 
 @dataclass(frozen=True)
@@ -541,41 +538,21 @@ def run_sqlite(rows: list[tuple]) -> Results:
             engine.close()
 
 
-class Skipped(Exception):
-    """PostgreSQL cannot be measured here; the reason goes into the report."""
-
-
 @contextmanager
 def postgres() -> Iterator[PostgresEngine]:
     """A PostgreSQL engine on a fresh database, dropped however the benchmark ends."""
-    try:
-        import psycopg
-        from psycopg import sql
-    except ImportError as exc:
-        raise Skipped(f"psycopg is not installed ({exc})") from None
-    try:
-        admin = psycopg.connect(PG_CONNINFO, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise Skipped(f"cannot connect ({str(exc).strip().splitlines()[0]})") from None
-    name = f"zhili_bench_{os.getpid()}"
-    try:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    import psycopg
+
+    with throwaway_pg("zhili_bench") as name:
+        # ClientCursor interpolates parameters client-side, as Django's backend does by
+        # default, so the planner sees literal prefixes and never a generic plan.
+        con = psycopg.connect(
+            PG_CONNINFO, dbname=name, autocommit=True, cursor_factory=psycopg.ClientCursor
+        )
         try:
-            # ClientCursor interpolates parameters client-side, as Django's backend does by
-            # default, so the planner sees literal prefixes and never a generic plan.
-            con = psycopg.connect(
-                PG_CONNINFO, dbname=name, autocommit=True, cursor_factory=psycopg.ClientCursor
-            )
-            try:
-                yield PostgresEngine(con)
-            finally:
-                con.close()
+            yield PostgresEngine(con)
         finally:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-    finally:
-        admin.close()
+            con.close()
 
 
 def run() -> Report:

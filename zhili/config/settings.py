@@ -181,6 +181,11 @@ MEDIA_URL = "media/"
 # Uploads (imports, photos) are bounded so one request cannot exhaust memory or disk.
 ZHILI_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ZHILI_MAX_UPLOAD_MB * 1024 * 1024
+# Registry imports (people): files and row counts are far larger than other uploads.
+ZHILI_IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", max(ZHILI_MAX_UPLOAD_MB, 200))
+ZHILI_IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_100_000)
+if env_str("IMPORT_PROCESSES", ""):  # unset: worker processes only on 3 or more cores
+    ZHILI_IMPORT_PROCESSES = env_int("IMPORT_PROCESSES", 0)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 TASKS = {
