@@ -57,7 +57,10 @@ def act(page, action, **fields):
             field.select_option(value)
         else:
             field.fill(value)
-    panel.locator(f"[data-testid=do-{action}]").click()
+    # The page still shows the previous action's success message until the form's response
+    # arrives: wait for the new page, not just for any success message.
+    with page.expect_navigation():
+        panel.locator(f"[data-testid=do-{action}]").click()
     page.wait_for_selector(".alert-success")
 
 

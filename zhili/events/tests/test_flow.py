@@ -6,12 +6,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from zhili.core.models import Notification
 from zhili.core.services import Conflict, ServiceError
 from zhili.events import services
 from zhili.events.choices import EventState as S
 from zhili.events.models import Event, ExtensionRequest
+from zhili.workdays import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -135,17 +137,24 @@ def test_reasons_are_required(loop):
     assert "reason" in exc.value.field_messages
 
 
-def test_waiting_for_the_citizen_pauses_the_clock(loop):
+def test_waiting_for_the_citizen_pauses_the_clock(loop, monkeypatch):
     event = services.accept_event(actor=loop.dispatcher, event=report(loop))
     event = services.dispatch_event(actor=loop.dispatcher, event=event,
                                     lead_org=loop.world.police_a)
     event = services.sign_event(actor=loop.handler, event=event)
-    before = event.deadline_at
+    left_before = clock.remaining(timezone.now(), event.deadline_at, event.deadline_unit)
     event = services.wait_for_citizen(actor=loop.handler, event=event, reason="当事人外出")
     assert event.state == S.WAITING and event.deadline_at is None and event.paused_at
+    later = timezone.now() + dt.timedelta(days=3)  # the citizen is back three days later
+    monkeypatch.setattr(timezone, "now", lambda: later)
     event = services.resume_work(actor=loop.handler, event=event)
     assert event.state == S.HANDLING
-    assert abs((event.deadline_at - before).total_seconds()) < 120
+    assert event.deadline_at > later
+    # Compared in working time: a limit that ran out at 17:30 and now runs out at the next
+    # morning's 08:30 has lost nothing, while the wall-clock gap can be a night long.
+    left_after = clock.remaining(later, event.deadline_at, event.deadline_unit)
+    assert left_before.kind == left_after.kind
+    assert abs(left_after.seconds - left_before.seconds) < 120
 
 
 def test_solved_on_the_spot_needs_evidence_and_closes_at_once(loop, photo_bytes):
