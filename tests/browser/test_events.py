@@ -46,7 +46,9 @@ def sign_in(browser, base, username, password, **context):  # noqa: F811
 def act(page, action, **fields):
     page.click(f"[data-testid=open-{action}]")
     panel = page.locator(f"#act-{action}")
-    panel.wait_for(state="visible")
+    # Bootstrap adds "show" when the panel has finished opening: filling and submitting while
+    # it still slides open can miss the button.
+    page.wait_for_selector(f"#act-{action}.show")
     for name, value in fields.items():
         choice = panel.locator(f'input[type=radio][name="{name}"][value="{value}"]')
         if choice.count():
