@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhili.core import codes
+from zhili.core.forms import FastSelectsMixin
 from zhili.core.scoping import ORG, get_scope
 from zhili.events.choices import Channel, EventState, SupervisionState, Urgency
 from zhili.events.models import EventCategory, EventTransition, SupervisionOrder
@@ -18,7 +19,7 @@ BOXES = [("todo", _("To do")), ("done", _("Done by me")), ("supervised", _("Supe
          ("overdue", _("Overdue")), ("all", _("All"))]
 
 
-class EventFilterForm(forms.Form):
+class EventFilterForm(FastSelectsMixin, forms.Form):
     box = forms.ChoiceField(choices=BOXES, required=False)
     q = forms.CharField(label=_("Search"), required=False)
     area = forms.CharField(label=_("Area code"), required=False)
