@@ -124,3 +124,30 @@ for _code, _perms in {
     "sysadmin": SPECIAL_CONFIG, "area_admin": SPECIAL_CONFIG,
 }.items():
     ROLES[_code][2].extend(_perms)
+
+# Disputes (大调解): centres take cases in, route and supervise them; mediators (scoped to
+# their body) accept and mediate; grid staff register what they find; leaders and assessors
+# read the statistics. Administrators keep the registry of bodies and mediators.
+DISPUTE_VIEW = ["disputes.view_dispute", "disputes.view_mediationbody",
+                "disputes.view_mediator", "disputes.view_disputealert",
+                "disputes.view_disputestat", "disputes.view_casefile"]
+DISPUTE_REGISTRY = ["disputes.view_mediationbody", "disputes.add_mediationbody",
+                    "disputes.change_mediationbody", "disputes.view_mediator",
+                    "disputes.add_mediator", "disputes.change_mediator"]
+for _code, _perms in {
+    "dispatcher": [*DISPUTE_VIEW, "disputes.add_dispute", "disputes.route_dispute",
+                   "disputes.supervise_dispute", "disputes.export_dispute",
+                   "disputes.unmask_dispute"],
+    "mediator": [*DISPUTE_VIEW, "disputes.mediate_dispute", "disputes.add_dispute",
+                 "disputes.unmask_dispute"],
+    "grid_leader": ["disputes.view_dispute", "disputes.add_dispute",
+                    "disputes.view_mediationbody", "disputes.view_casefile"],
+    "grid_worker": ["disputes.view_dispute", "disputes.add_dispute",
+                    "disputes.view_mediationbody", "disputes.view_casefile"],
+    "leader": ["disputes.view_disputestat", "disputes.view_mediationbody",
+               "disputes.export_dispute"],
+    "assessment_officer": ["disputes.view_disputestat", "disputes.view_mediationbody"],
+    "sysadmin": [*DISPUTE_VIEW, *DISPUTE_REGISTRY],
+    "area_admin": [*DISPUTE_REGISTRY, "disputes.view_disputestat"],
+}.items():
+    ROLES[_code][2].extend(_perms)

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "zhili.events",
     "zhili.people",
     "zhili.special",
+    "zhili.disputes",
     "zhili.demo",
 ]
 

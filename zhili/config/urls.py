@@ -8,6 +8,7 @@ from zhili.areas.api import router as areas_router
 from zhili.core.api import build_api
 from zhili.core.api_routes import router as core_router
 from zhili.core.ui import HealthView, MetricsView, ReadyView
+from zhili.disputes.api import router as disputes_router
 from zhili.events.api import router as events_router
 from zhili.orgs.api import router as orgs_router
 from zhili.people.api import router as people_router
@@ -23,6 +24,7 @@ api.add_router("/events", events_router)
 api.add_router("/people", people_router)
 api.add_router("/people/bulk", people_bulk_router)
 api.add_router("/special", special_router)
+api.add_router("/disputes", disputes_router)
 
 urlpatterns = [
     path("healthz", HealthView.as_view(), name="healthz"),
@@ -38,6 +40,7 @@ urlpatterns = [
     path("events/", include("zhili.events.urls")),
     path("people/", include("zhili.people.urls")),
     path("special/", include("zhili.special.urls")),
+    path("disputes/", include("zhili.disputes.urls")),
     path("open311/v2/", include("zhili.events.urls_open311")),
     path("notifications/", include("zhili.core.urls_notifications")),
     path("workdays/", include("zhili.workdays.urls")),

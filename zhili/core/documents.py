@@ -236,6 +236,12 @@ def pdf_available() -> bool:
     except (ImportError, OSError) as exc:
         logger.warning("PDF generation unavailable: %s", exc)
         return False
+    finally:
+        # WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported; our
+        # documents embed no images, and uploaded photos must keep failing when truncated.
+        from PIL import ImageFile
+
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
     return True
 
 

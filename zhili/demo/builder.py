@@ -67,6 +67,7 @@ class Summary:
     events: int = 0
     persons: int = 0
     special: int = 0
+    disputes: int = 0
 
 
 def _fake_uscc(rng: random.Random, region: str, kind_prefix: str = "91") -> str:
@@ -289,6 +290,8 @@ class DemoBuilder:
              orgs[f"{county.code}.police"], "", False),
             ("county.mediator", "医患纠纷调解员", "mediator", county,
              orgs[f"{county.code}.med.医患纠纷"], "", False),
+            ("town.mediator", "金沙街道人民调解员", "mediator", town,
+             orgs[f"{town.code}.mediation"], "", False),
             ("town.admin", "金沙街道区域管理员", "area_admin", town, None, "", False),
             ("town.dispatcher", "金沙街道综治中心调度员", "dispatcher", town,
              orgs[f"{town.code}.centre"], "", False),
@@ -331,6 +334,7 @@ class DemoBuilder:
         orgs = self.build_orgs(areas)
         users = self.build_users(areas, orgs)
         if self.events:
+            from zhili.disputes.demo import build_disputes
             from zhili.people.demo import build_people
             from zhili.special.demo import build_special
 
@@ -340,6 +344,11 @@ class DemoBuilder:
                                                 today=self.today)
             self.summary.special = build_special(scale=self.scale, areas=areas, orgs=orgs,
                                                  today=self.today)
+            # After the people (parties from the registry) and the events (cases taken in
+            # from grid events of the dispute categories).
+            self.summary.disputes = build_disputes(scale=self.scale, areas=areas, orgs=orgs,
+                                                   today=self.today)
+            self.write(f"Disputes (大调解): added {self.summary.disputes} cases.")
         if self.summary.areas or self.summary.grids or self.summary.orgs or self.summary.users:
             audit.record(actor=None, actor_name="zhili demo", action="demo.build",
                          changes={"scale": self.scale, **self.summary.__dict__})

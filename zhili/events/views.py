@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 from zhili.core.api import RouteScope
 from zhili.core.jobs import start_job
 from zhili.core.pii import mask_name, mask_phone
-from zhili.core.scoping import can
+from zhili.core.scoping import can, get_scope
 from zhili.core.services import ServiceError
 from zhili.core.views import ActionView, ListPageView, PageView, ServiceFormView, ZhiliView
 from zhili.events import actions, config_services, services, stats
@@ -190,8 +190,27 @@ class EventDetailView(PageView):
             suggestions=_suggestions(event) if event.state == EventState.REPORTED and
             can(user, Event, "dispatch") else [],
             now=timezone.now(),
+            dispute_link=_dispute_link(event, user),
         )
         return context
+
+
+def _dispute_link(event, user) -> dict | None:
+    """An event of a dispute category can become a dispute case (大调解); once it has, the
+    page links to that case instead."""
+    category = event.category
+    if not (category.code == "dispute" or (category.parent_id and
+                                           category.parent.code == "dispute")):
+        return None
+    scope = get_scope(user)
+    case = getattr(event, "dispute", None)  # the reverse one-to-one: None when there is none
+    if case is not None:
+        if not scope.can("disputes.view_dispute"):
+            return None
+        return {"url": reverse("disputes:detail", args=[case.pk]), "number": case.number}
+    if not scope.can("disputes.add_dispute"):
+        return None
+    return {"url": f"{reverse('disputes:register')}?event={event.pk}", "number": ""}
 
 
 def _suggestions(event):

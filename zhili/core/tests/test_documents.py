@@ -267,3 +267,12 @@ def test_without_pango_the_caller_gets_a_clear_message(monkeypatch):
     monkeypatch.setattr(documents, "pdf_available", lambda: False)
     with pytest.raises(DocumentError, match="pango"):
         render_pdf("<p>x</p>")
+
+
+def test_making_a_pdf_leaves_truncated_uploads_refused():
+    """WeasyPrint switches Pillow to accept truncated images when imported; photos checked
+    afterwards in the same process must still be refused when incomplete."""
+    from PIL import ImageFile
+
+    documents.render_pdf("<p>x</p>")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
