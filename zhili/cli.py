@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "demo":
+        # The demo city has no real video platform: recordings come from the built-in fake
+        # (set ZHILI_VIDEO_PLATFORM to connect a real one).
+        os.environ.setdefault("ZHILI_VIDEO_PLATFORM", "fake")
         _django(["migrate", "--noinput", "-v0"])
         _django(["build_demo", "--scale", args.scale])
         if args.no_serve:

@@ -151,3 +151,37 @@ for _code, _perms in {
     "area_admin": [*DISPUTE_REGISTRY, "disputes.view_disputestat"],
 }.items():
     ROLES[_code][2].extend(_perms)
+
+# Courier safety (三台合一): regulators keep the registry and supervise; outlet staff work at
+# their outlet (look up, inspect, answer orders); a company's API key pushes its feeds; centres
+# and leaders read the compliance figures.
+DELIVERY_VIEW = ["delivery.view_couriercompany", "delivery.view_outlet",
+                 "delivery.view_courierstaff", "delivery.view_outletday",
+                 "delivery.view_rectificationorder", "delivery.view_spotcheck",
+                 "delivery.view_penalty", "devices.view_device"]
+DELIVERY_REGISTRY = ["delivery.add_couriercompany", "delivery.change_couriercompany",
+                     "delivery.add_outlet", "delivery.change_outlet",
+                     "delivery.add_courierstaff", "delivery.change_courierstaff",
+                     "devices.add_device", "devices.change_device"]
+for _code, _perms in {
+    "courier_regulator": [*DELIVERY_VIEW, *DELIVERY_REGISTRY, "delivery.supervise_outlet",
+                          "delivery.view_shipment", "delivery.view_ingestbatch",
+                          "delivery.add_rectificationorder", "delivery.add_spotcheck",
+                          "delivery.add_penalty", "delivery.view_prohibitedterm",
+                          "delivery.change_prohibitedterm", "delivery.add_prohibitedterm"],
+    "outlet_staff": ["delivery.view_outlet", "delivery.view_outletday",
+                     "delivery.view_courierstaff",
+                     "delivery.view_shipment", "delivery.add_inspection",
+                     "delivery.view_rectificationorder", "delivery.change_rectificationorder",
+                     "delivery.view_spotcheck", "devices.view_device"],
+    "api_client": ["delivery.view_outlet", "delivery.ingest_outlet", "delivery.view_shipment",
+                   "delivery.view_couriercompany", "delivery.view_courierstaff",
+                   "delivery.view_ingestbatch", "devices.view_device"],
+    "dispatcher": ["delivery.view_outlet", "delivery.view_outletday", "delivery.view_shipment",
+                   "delivery.view_couriercompany", "devices.view_device"],
+    "leader": ["delivery.view_outlet", "delivery.view_outletday",
+               "delivery.view_couriercompany"],
+    "sysadmin": [*DELIVERY_VIEW, *DELIVERY_REGISTRY],
+    "area_admin": ["devices.view_device", "devices.add_device", "devices.change_device"],
+}.items():
+    ROLES[_code][2].extend(_perms)

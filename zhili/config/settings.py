@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "zhili.people",
     "zhili.special",
     "zhili.disputes",
+    "zhili.devices",
+    "zhili.delivery",
     "zhili.demo",
 ]
 
@@ -212,6 +214,13 @@ ZHILI_MAX_PHOTO_MB = env_int("MAX_PHOTO_MB", 10)
 ZHILI_NOTIFICATION_BACKENDS = env_list("NOTIFICATION_BACKENDS",
                                        ["zhili.core.notify.LoggingBackend"])
 ZHILI_DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Zhili@2026demo")
+# The video platform (GB/T 28181) for recordings of outlet cameras (zhili/devices/video.py):
+# "wvp", "fake" (demo) or "" (none). Short timeout: a slow platform must not hold a page.
+ZHILI_VIDEO_PLATFORM = env_str("VIDEO_PLATFORM", "")
+ZHILI_VIDEO_URL = env_str("VIDEO_URL", "")
+ZHILI_VIDEO_USER = env_str("VIDEO_USER", "")
+ZHILI_VIDEO_PASSWORD = env_str("VIDEO_PASSWORD", "")
+ZHILI_VIDEO_TIMEOUT = env_int("VIDEO_TIMEOUT", 6)
 
 # Personal data (PIPL): keys stay outside the database; unset, both kinds are generated into
 # $ZHILI_DATA_DIR/pii_keys.json on first use (zhili/core/pii/keys.py).

@@ -8,6 +8,8 @@ from zhili.areas.api import router as areas_router
 from zhili.core.api import build_api
 from zhili.core.api_routes import router as core_router
 from zhili.core.ui import HealthView, MetricsView, ReadyView
+from zhili.delivery.api import router as delivery_router
+from zhili.devices.api import router as devices_router
 from zhili.disputes.api import router as disputes_router
 from zhili.events.api import router as events_router
 from zhili.orgs.api import router as orgs_router
@@ -25,6 +27,8 @@ api.add_router("/people", people_router)
 api.add_router("/people/bulk", people_bulk_router)
 api.add_router("/special", special_router)
 api.add_router("/disputes", disputes_router)
+api.add_router("/delivery", delivery_router)
+api.add_router("/devices", devices_router)
 
 urlpatterns = [
     path("healthz", HealthView.as_view(), name="healthz"),
@@ -41,6 +45,8 @@ urlpatterns = [
     path("people/", include("zhili.people.urls")),
     path("special/", include("zhili.special.urls")),
     path("disputes/", include("zhili.disputes.urls")),
+    path("delivery/", include("zhili.delivery.urls")),
+    path("devices/", include("zhili.devices.urls")),
     path("open311/v2/", include("zhili.events.urls_open311")),
     path("notifications/", include("zhili.core.urls_notifications")),
     path("workdays/", include("zhili.workdays.urls")),

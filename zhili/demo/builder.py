@@ -68,6 +68,8 @@ class Summary:
     persons: int = 0
     special: int = 0
     disputes: int = 0
+    outlets: int = 0
+    parcels: int = 0
 
 
 def _fake_uscc(rng: random.Random, region: str, kind_prefix: str = "91") -> str:
@@ -334,6 +336,7 @@ class DemoBuilder:
         orgs = self.build_orgs(areas)
         users = self.build_users(areas, orgs)
         if self.events:
+            from zhili.delivery.demo import build_delivery
             from zhili.disputes.demo import build_disputes
             from zhili.people.demo import build_people
             from zhili.special.demo import build_special
@@ -349,6 +352,11 @@ class DemoBuilder:
             self.summary.disputes = build_disputes(scale=self.scale, areas=areas, orgs=orgs,
                                                    today=self.today)
             self.write(f"Disputes (大调解): added {self.summary.disputes} cases.")
+            delivery = build_delivery(scale=self.scale, areas=areas, orgs=orgs, today=self.today)
+            self.summary.outlets, self.summary.parcels = delivery.outlets, delivery.parcels
+            self.write(f"Courier safety: added {delivery.outlets} outlets, {delivery.devices} "
+                       f"devices, {delivery.parcels} parcels, {delivery.inspections} "
+                       f"inspections, {delivery.scans} X-ray scans.")
         if self.summary.areas or self.summary.grids or self.summary.orgs or self.summary.users:
             audit.record(actor=None, actor_name="zhili demo", action="demo.build",
                          changes={"scale": self.scale, **self.summary.__dict__})

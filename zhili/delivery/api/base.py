@@ -1,0 +1,3 @@
+from zhili.core.api import ScopedRouter
+
+router = ScopedRouter(tags=["delivery"])
