@@ -260,11 +260,12 @@ def measure_raw(tuples: list[tuple], work: Path) -> list[dict]:
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             for row in tuples:
-                writer.writerow(["" if v is None else v for v in row])
+                writer.writerow([r"\N" if v is None else v for v in row])
         os.chmod(path, 0o644)
         clock = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(f"COPY delivery_shipment ({cols}) FROM %s WITH (FORMAT csv, NULL '')",
+            cur.execute(f"COPY delivery_shipment ({cols}) FROM %s WITH (FORMAT csv, "
+                        "NULL '\\N')",
                         [str(path)])
         seconds = time.perf_counter() - clock
         found.append({"key": "ceiling", "label": "ceiling: server-side `COPY … FROM` a file",
@@ -469,7 +470,7 @@ def measure_lookups(count: int) -> dict:
             cur.execute("SELECT pg_total_relation_size('delivery_shipment') + coalesce((SELECT "
                         "sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE "
                         "inhparent = 'delivery_shipment'::regclass), 0)")
-            size = cur.fetchone()[0]
+            size = int(cur.fetchone()[0])
         else:
             size = None
     return {"rows": Shipment.objects.count(), "query": query, "api": summary_ms(api_times),
