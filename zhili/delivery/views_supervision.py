@@ -12,12 +12,12 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -25,7 +25,7 @@ from django.utils.translation import pgettext_lazy
 from zhili.areas.models import Area
 from zhili.core import audit, codes
 from zhili.core.api import RouteScope
-from zhili.core.documents import DocumentError
+from zhili.core.documents import DocumentError, attachment
 from zhili.core.forms import MultipleFileField, MultipleFileInput
 from zhili.core.scoping import can, get_scope
 from zhili.core.services import Conflict, ServiceError
@@ -202,11 +202,8 @@ class ComplianceExportView(ZhiliView):
                      changes={"period": period.label, "company": company,
                               "outlets": len(rows)})
         name = f"compliance-{period.label.replace(' – ', '_')}.xlsx"
-        response = HttpResponse(content, content_type="application/vnd.openxmlformats-"
-                                "officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = content_disposition_header(True, name)
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment(content, name, "application/vnd.openxmlformats-officedocument."
+                          "spreadsheetml.sheet")
 
 
 # --- an outlet's supervision record -------------------------------------------------------------
@@ -539,11 +536,7 @@ class OrderDocumentView(ZhiliView):
         except (ServiceError, DocumentError) as exc:
             messages.error(request, getattr(exc, "message", None) or str(exc))
             return redirect("delivery:order", pk)
-        response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = content_disposition_header(True, filename)
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment(content, filename, content_type)
 
 
 class OrderFileView(ZhiliView):

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from zhili.areas.models import Area
 from zhili.core.api import RouteScope
-from zhili.core.documents import DocumentError
+from zhili.core.documents import DocumentError, attachment
 from zhili.core.pii import mask_name
 from zhili.core.scoping import access, can, require
 from zhili.core.services import Conflict, ServiceError
@@ -363,11 +363,7 @@ class AgreementDownloadView(ZhiliView):
         except (ServiceError, DocumentError) as exc:
             messages.error(request, getattr(exc, "message", None) or str(exc))
             return redirect("disputes:detail", pk)
-        response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = content_disposition_header(True, filename)
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment(content, filename, content_type)
 
 
 class CaseFileView(ZhiliView):

@@ -8,15 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Schema, Status
 from ninja.files import UploadedFile
 
 from zhili.core.api import RouteScope
+from zhili.core.documents import attachment
 from zhili.core.services import ServiceError, field_error
 from zhili.delivery import documents, orders, reports
 from zhili.delivery.api.base import router
@@ -376,10 +375,7 @@ def order_notice(request, pk: int, query: Query[NoticeQuery]):
             actor=request.auth, order=request.scoped_object, fmt=query.fmt)
     except DocumentError as exc:
         raise ServiceError("unavailable", str(exc)) from None
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment(content, filename, content_type)
 
 
 class EvidenceQuery(Schema):
@@ -390,10 +386,7 @@ def _file(stored: Evidence | None):
     if stored is None:
         raise ServiceError("not_found", _("Not found."), status=404)
     with stored.file.open("rb") as handle:
-        response = HttpResponse(handle.read(), content_type=stored.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, stored.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+        return attachment(handle.read(), stored.filename, stored.content_type)
 
 
 @router.get("/supervision/orders/{int:pk}/evidence", scope=ORDER, response={200: None},
