@@ -166,6 +166,46 @@ def _stage(cursor, kind: str, rows: list[tuple]) -> str:
     return name
 
 
+def _copy_new_parcels(cursor, rows: list[tuple]) -> Written | None:
+    """The usual batch — parcels not stored yet, no inspection or scan records of the company
+    in those days — COPYed straight into the table, its rollups added from the rows in hand.
+    None when the staged path must decide (a resent record, records that complete parcels,
+    or a concurrent batch that stored one of these keys first)."""
+    import psycopg
+
+    if _any_records(cursor, "delivery_inspection", rows) or \
+            _any_records(cursor, "delivery_xrayscan", rows):
+        return None
+    days = [row[4] for row in rows]
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM delivery_shipment WHERE company_id = %s AND "
+                   "day BETWEEN %s AND %s AND waybill = ANY(%s))",
+                   [rows[0][0], min(days), max(days), [row[3] for row in rows]])
+    if cursor.fetchone()[0]:
+        return None
+    columns = (*COLUMNS[FeedKind.SHIPMENTS], "inspected", "xrayed")
+    try:
+        with transaction.atomic(), cursor.copy(
+                f"COPY delivery_shipment ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row, False, False))
+    except psycopg.errors.UniqueViolation:
+        return None  # rolled back to the savepoint; the staged insert sorts it out
+    sums: dict[tuple, list[int]] = {}
+    for row in rows:  # (outlet, company, area, day) → parcels, real-name, flagged
+        acc = sums.setdefault((row[1], row[0], row[2], row[4]), [0, 0, 0])
+        acc[0] += 1
+        acc[1] += row[9]
+        acc[2] += row[14]
+    cursor.executemany(
+        f"INSERT INTO delivery_outletday ({', '.join(KEYS)}, {', '.join(ROLLUP)}) "
+        "VALUES (%s, %s, %s, %s, %s, %s, 0, 0, %s, 0, 0, 0, 0) ON CONFLICT (outlet_id, day) "
+        "DO UPDATE SET parcels = delivery_outletday.parcels + EXCLUDED.parcels, "
+        "real_name = delivery_outletday.real_name + EXCLUDED.real_name, "
+        "flagged = delivery_outletday.flagged + EXCLUDED.flagged",
+        [(*key, *acc) for key, acc in sums.items()])
+    return Written(len(rows), 0)
+
+
 def _any_records(cursor, table: str, rows: list[tuple]) -> bool:
     """Whether the company has records in `table` within a day of the batch's days."""
     days = [row[4] for row in rows]
@@ -191,6 +231,10 @@ def _write_postgresql(kind: str, rows: list[tuple]) -> Written:
     picked = ", ".join(f"s.{c}" for c in columns)
     with connection.cursor() as outer:
         cursor = outer.cursor  # psycopg's own cursor: COPY
+        if kind == FeedKind.SHIPMENTS:
+            written = _copy_new_parcels(cursor, rows)
+            if written is not None:
+                return written
         stage = _stage(cursor, kind, rows)
         if kind == FeedKind.SHIPMENTS:
             # Inspected and screened on the day it was taken in, or a day either side: the
