@@ -30,6 +30,7 @@ from zhili.delivery.models import CourierCompany, IngestBatch, Outlet
 from zhili.devices.choices import DeviceKind
 
 MAX_ROWS = 100_000
+RETRYABLE = ("40P01", "40001")  # deadlock detected, serialization failure
 MAX_BYTES = 64 * 1024 * 1024
 MAX_REPORTED = 1000
 
@@ -109,6 +110,19 @@ def receive(*, actor, company: CourierCompany, kind: str, key: str, body: bytes,
         raise feeds.BatchError(_("A batch has at most %(n)s records; split it.")
                                % {"n": f"{MAX_ROWS:,}"}, status=413)
     clock = time.perf_counter()
+    for attempt in range(3):
+        try:
+            return _receive_once(actor, company, kind, key, digest, parsed, clock)
+        except Exception as exc:
+            # A deadlock or serialisation failure rolled the whole batch back: run it again.
+            # (psycopg's own error when it came from the COPY cursor, Django's otherwise.)
+            state = getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None)
+            if attempt == 2 or state not in RETRYABLE or connection.in_atomic_block:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _receive_once(actor, company, kind, key, digest, parsed, clock):
     try:
         with transaction.atomic():
             batch = IngestBatch.objects.create(company=company, area_code=company.area_code,
@@ -202,7 +216,9 @@ def _copy_new_parcels(cursor, rows: list[tuple]) -> Written | None:
         "DO UPDATE SET parcels = delivery_outletday.parcels + EXCLUDED.parcels, "
         "real_name = delivery_outletday.real_name + EXCLUDED.real_name, "
         "flagged = delivery_outletday.flagged + EXCLUDED.flagged",
-        [(*key, *acc) for key, acc in sums.items()])
+        # In (outlet, day) order, as every rollup upsert locks them: concurrent batches of
+        # one company then wait for each other instead of deadlocking.
+        [(*key, *acc) for key, acc in sorted(sums.items(), key=lambda i: (i[0][0], i[0][3]))])
     return Written(len(rows), 0)
 
 
@@ -221,7 +237,7 @@ def _rollup_sql(source: str, **counts: str) -> str:
                         if c in counts)
     return (f"INSERT INTO delivery_outletday ({', '.join(KEYS)}, {', '.join(ROLLUP)}) "
             f"SELECT {', '.join(KEYS)}, {', '.join(values)} FROM {source} WHERE TRUE "
-            f"GROUP BY {', '.join(KEYS)} "
+            f"GROUP BY {', '.join(KEYS)} ORDER BY outlet_id, day "
             f"ON CONFLICT (outlet_id, day) DO UPDATE SET {updates}")
 
 
