@@ -139,6 +139,10 @@ def child_main(engine: str, size: int, out: Path) -> None:
     result["rollup_s"] = time.perf_counter() - clock
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    # What every server process does once the application is loaded (zhili/config/wsgi.py).
+    from zhili.config.heap import settle_heap
+
+    settle_heap()
     result["lists"] = measure_lists()
     result["stats"] = measure_stats()
     result["documents"] = measure_documents()

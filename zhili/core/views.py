@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -148,3 +149,11 @@ class ActionView(ZhiliView):
 def public(view_class):
     view_class.route_scope = PUBLIC
     return view_class
+
+
+def id_url(name: str):
+    """`reverse(name, args=[pk])` as a function of pk, at the cost of one reverse(): a list
+    page links each of its rows, and reverse() costs tens of microseconds a call."""
+    marker = "987654321"
+    head, tail = reverse(name, args=[int(marker)]).split(marker)
+    return lambda pk: f"{head}{pk}{tail}"

@@ -63,6 +63,8 @@ TYPES = {
 ROLLUP = ("parcels", "real_name", "inspected", "xrayed", "flagged", "inspections",
           "inspection_photos", "scans", "alarms")
 KEYS = ("outlet_id", "company_id", "area_code", "day")
+# The rollup tables: the period's table and its key column beside outlet_id.
+PERIODS = {"day": ("delivery_outletday", "day"), "month": ("delivery_outletmonth", "month")}
 
 
 @dataclass
@@ -210,15 +212,21 @@ def _copy_new_parcels(cursor, rows: list[tuple]) -> Written | None:
         acc[0] += 1
         acc[1] += row[9]
         acc[2] += row[14]
-    cursor.executemany(
-        f"INSERT INTO delivery_outletday ({', '.join(KEYS)}, {', '.join(ROLLUP)}) "
-        "VALUES (%s, %s, %s, %s, %s, %s, 0, 0, %s, 0, 0, 0, 0) ON CONFLICT (outlet_id, day) "
-        "DO UPDATE SET parcels = delivery_outletday.parcels + EXCLUDED.parcels, "
-        "real_name = delivery_outletday.real_name + EXCLUDED.real_name, "
-        "flagged = delivery_outletday.flagged + EXCLUDED.flagged",
-        # In (outlet, day) order, as every rollup upsert locks them: concurrent batches of
-        # one company then wait for each other instead of deadlocking.
-        [(*key, *acc) for key, acc in sorted(sums.items(), key=lambda i: (i[0][0], i[0][3]))])
+    months: dict[tuple, list[int]] = {}
+    for (outlet, company, area, day), acc in sums.items():
+        _sum_into(months.setdefault((outlet, company, area, day.replace(day=1)), [0, 0, 0]),
+                  acc)
+    for period, found in (("day", sums), ("month", months)):
+        table, key = PERIODS[period]
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(KEYS[:3])}, {key}, {', '.join(ROLLUP)}) "
+            f"VALUES (%s, %s, %s, %s, %s, %s, 0, 0, %s, 0, 0, 0, 0) ON CONFLICT (outlet_id, "
+            f"{key}) DO UPDATE SET parcels = {table}.parcels + EXCLUDED.parcels, "
+            f"real_name = {table}.real_name + EXCLUDED.real_name, "
+            f"flagged = {table}.flagged + EXCLUDED.flagged",
+            # In (outlet, day) order, as every rollup upsert locks them: concurrent batches
+            # of one company then wait for each other instead of deadlocking.
+            [(*k, *acc) for k, acc in sorted(found.items(), key=lambda i: (i[0][0], i[0][3]))])
     return Written(len(rows), 0)
 
 
@@ -230,15 +238,41 @@ def _any_records(cursor, table: str, rows: list[tuple]) -> bool:
     return cursor.fetchone()[0]
 
 
-def _rollup_sql(source: str, **counts: str) -> str:
-    """An upsert adding per-(outlet, day) counts from `source` (a CTE) to the rollups."""
+def _sum_into(acc: list[int], values) -> None:
+    for i, value in enumerate(values):
+        acc[i] += value
+
+
+def _month_of(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {column})::date"
+    return f"date({column}, 'start of month')"
+
+
+def _rollup_one(source: str, period: str, counts: dict[str, str]) -> str:
+    table, key = PERIODS[period]
+    picked = "day" if period == "day" else _month_of("day")
     values = [counts.get(c, "0") for c in ROLLUP]
-    updates = ", ".join(f"{c} = delivery_outletday.{c} + EXCLUDED.{c}" for c in ROLLUP
-                        if c in counts)
-    return (f"INSERT INTO delivery_outletday ({', '.join(KEYS)}, {', '.join(ROLLUP)}) "
-            f"SELECT {', '.join(KEYS)}, {', '.join(values)} FROM {source} WHERE TRUE "
-            f"GROUP BY {', '.join(KEYS)} ORDER BY outlet_id, day "
-            f"ON CONFLICT (outlet_id, day) DO UPDATE SET {updates}")
+    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in ROLLUP if c in counts)
+    # One row per (outlet, period) even if the source names two areas for an outlet (it moved
+    # mid-month): ON CONFLICT may not touch a row twice. Upserted in (outlet, period) order,
+    # the order every rollup write locks them in.
+    return (f"INSERT INTO {table} ({', '.join(KEYS[:3])}, {key}, {', '.join(ROLLUP)}) "
+            f"SELECT outlet_id, max(company_id), max(area_code), {picked}, {', '.join(values)} "
+            f"FROM {source} WHERE TRUE GROUP BY outlet_id, {picked} ORDER BY outlet_id, "
+            f"{picked} ON CONFLICT (outlet_id, {key}) DO UPDATE SET {updates}")
+
+
+def _rollup_ctes(source: str, **counts: str) -> str:
+    """The rollup upserts (ROLLUP column → expression over `source`, a CTE with outlet_id,
+    company_id, area_code and day) as data-modifying CTEs of one PostgreSQL statement."""
+    return ", ".join(f"up_{period} AS ({_rollup_one(source, period, counts)})"
+                     for period in PERIODS)
+
+
+def _rollups_sqlite(cursor, source: str, **counts: str) -> None:
+    for period in PERIODS:
+        cursor.execute(_rollup_one(source, period, counts))
 
 
 def _write_postgresql(kind: str, rows: list[tuple]) -> Written:
@@ -271,13 +305,13 @@ def _write_postgresql(kind: str, rows: list[tuple]) -> Written:
                 f"FROM {stage} s ON CONFLICT (company_id, waybill, day) DO NOTHING "
                 "RETURNING outlet_id, company_id, area_code, day, real_name, inspected, xrayed, "
                 "flagged), "
-                "up AS (" + _rollup_sql(
+                + _rollup_ctes(
                     "ins", parcels="count(*)",
                     real_name="count(*) FILTER (WHERE real_name)",
                     inspected="count(*) FILTER (WHERE inspected)",
                     xrayed="count(*) FILTER (WHERE xrayed)",
-                    flagged="count(*) FILTER (WHERE flagged)") + ") "
-                "SELECT count(*) FROM ins")
+                    flagged="count(*) FILTER (WHERE flagged)")
+                + " SELECT count(*) FROM ins")
         else:
             flag = "inspected" if kind == FeedKind.INSPECTIONS else "xrayed"
             # The record's own counts (inspections and those with a photo; scans and those
@@ -301,9 +335,8 @@ def _write_postgresql(kind: str, rows: list[tuple]) -> Written:
                 "parts AS (SELECT outlet_id, company_id, area_code, day, 1 AS a, "
                 "CASE WHEN marked THEN 1 ELSE 0 END AS b, 0 AS c FROM ins UNION ALL "
                 "SELECT outlet_id, company_id, area_code, day, 0, 0, 1 FROM upd), "
-                "up AS (" + _rollup_sql("parts", **{first: "sum(a)", second: "sum(b)",
-                                                    flag: "sum(c)"}) + ") "
-                "SELECT count(*) FROM ins")
+                + _rollup_ctes("parts", **{first: "sum(a)", second: "sum(b)", flag: "sum(c)"})
+                + " SELECT count(*) FROM ins")
         cursor.execute(sql)
         created = cursor.fetchone()[0]
     return Written(created, len(rows) - created)
@@ -346,9 +379,9 @@ def _write_sqlite(kind: str, rows: list[tuple]) -> Written:
                 "xrayed = EXISTS (SELECT 1 FROM delivery_xrayscan x WHERE "
                 f"x.waybill = {stage}.waybill AND x.company_id = {stage}.company_id "
                 f"AND x.day {near.format(stage)})")
-            cursor.execute(_rollup_sqlite(
-                stage, parcels="count(*)", real_name="sum(real_name)",
-                inspected="sum(inspected)", xrayed="sum(xrayed)", flagged="sum(flagged)"))
+            _rollups_sqlite(cursor, stage, parcels="count(*)", real_name="sum(real_name)",
+                            inspected="sum(inspected)", xrayed="sum(xrayed)",
+                            flagged="sum(flagged)")
             cursor.execute(f"INSERT INTO {table} ({cols}, inspected, xrayed) "
                            f"SELECT {cols}, inspected, xrayed FROM {stage}")
         else:
@@ -357,28 +390,18 @@ def _write_sqlite(kind: str, rows: list[tuple]) -> Written:
                       "inspection_photos": "sum(photo_ref <> '')"} \
                 if kind == FeedKind.INSPECTIONS else {"scans": "count(*)",
                                                       "alarms": "sum(alarm)"}
-            cursor.execute(_rollup_sqlite(stage, **counts))
+            _rollups_sqlite(cursor, stage, **counts)
             completed = (f"FROM delivery_shipment p WHERE NOT p.{flag} AND EXISTS (SELECT 1 "
                          f"FROM {stage} g WHERE g.waybill = p.waybill AND "
                          "g.company_id = p.company_id AND p.day BETWEEN date(g.day, '-1 day') "
                          "AND date(g.day, '+1 day'))")
-            cursor.execute(_rollup_sqlite(f"(SELECT p.outlet_id, p.company_id, p.area_code, "
-                                          f"p.day {completed})", **{flag: "count(*)"}))
+            _rollups_sqlite(cursor, f"(SELECT p.outlet_id, p.company_id, p.area_code, p.day "
+                                    f"{completed})", **{flag: "count(*)"})
             cursor.execute(f"UPDATE delivery_shipment SET {flag} = 1 WHERE id IN "
                            f"(SELECT p.id {completed})")
             cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}")
         cursor.execute(f"DELETE FROM {stage}")
     return Written(created, len(rows) - created)
-
-
-def _rollup_sqlite(source: str, **counts: str) -> str:
-    values = [counts.get(c, "0") for c in ROLLUP]
-    updates = ", ".join(f"{c} = delivery_outletday.{c} + excluded.{c}" for c in ROLLUP
-                        if c in counts)
-    return (f"INSERT INTO delivery_outletday ({', '.join(KEYS)}, {', '.join(ROLLUP)}) "
-            f"SELECT {', '.join(KEYS)}, {', '.join(values)} FROM {source} WHERE 1 "
-            f"GROUP BY {', '.join(KEYS)} "
-            f"ON CONFLICT (outlet_id, day) DO UPDATE SET {updates}")
 
 
 # --- rebuilding the rollups ---------------------------------------------------------------
@@ -412,7 +435,25 @@ def rebuild_days(first, last) -> int:
             "FROM delivery_xrayscan WHERE day >= %s AND day <= %s "
             "GROUP BY outlet_id, company_id, area_code, day) AS parts "
             f"GROUP BY {', '.join(KEYS)}", [first, last] * 3)
-        return cursor.rowcount
+        written = cursor.rowcount
+        rebuild_months(first, last)
+        return written
+
+
+def rebuild_months(first, last) -> None:
+    """Recompute the month rollups of the months [first, last] touches from the day rollups."""
+    start = first.replace(day=1)
+    end = (last.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    month = _month_of("day")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM delivery_outletmonth WHERE month >= %s AND month <= %s",
+                       [start, end])
+        cursor.execute(
+            f"INSERT INTO delivery_outletmonth ({', '.join(KEYS[:3])}, month, "
+            f"{', '.join(ROLLUP)}) SELECT outlet_id, max(company_id), max(area_code), {month}, "
+            + ", ".join(f"sum({c})" for c in ROLLUP)
+            + f" FROM delivery_outletday WHERE day >= %s AND day <= %s "
+            f"GROUP BY outlet_id, {month}", [start, end])
 
 
 def reconcile_days(first, last) -> int:

@@ -311,7 +311,27 @@ class XRayScan(models.Model):
         return self.waybill
 
 
-class OutletDay(models.Model):
+class RollupCounts(models.Model):
+    """The counts every rollup keeps (ingest.ROLLUP): parcels and how many of them were
+    registered, inspected, screened and flagged; inspection and scan records."""
+
+    parcels = models.PositiveIntegerField(default=0)
+    real_name = models.PositiveIntegerField(default=0)
+    inspected = models.PositiveIntegerField(default=0)
+    xrayed = models.PositiveIntegerField(default=0)
+    flagged = models.PositiveIntegerField(default=0)
+    inspections = models.PositiveIntegerField(default=0)  # inspection records of the period
+    inspection_photos = models.PositiveIntegerField(default=0)  # … with a photo reference
+    scans = models.PositiveIntegerField(default=0)
+    alarms = models.PositiveIntegerField(default=0)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class OutletDay(RollupCounts):
     """The daily rollup of an outlet, kept current by ingestion in the same transaction as the
     records (and rebuildable from them): the reports read these rows, never the records."""
 
@@ -319,17 +339,6 @@ class OutletDay(models.Model):
     company = models.ForeignKey(CourierCompany, on_delete=models.CASCADE, related_name="+")
     area_code = models.CharField(max_length=CODE_WIDTH)
     day = models.DateField()
-    parcels = models.PositiveIntegerField(default=0)
-    real_name = models.PositiveIntegerField(default=0)
-    inspected = models.PositiveIntegerField(default=0)
-    xrayed = models.PositiveIntegerField(default=0)
-    flagged = models.PositiveIntegerField(default=0)
-    inspections = models.PositiveIntegerField(default=0)  # inspection records of the day
-    inspection_photos = models.PositiveIntegerField(default=0)  # … with a photo reference
-    scans = models.PositiveIntegerField(default=0)
-    alarms = models.PositiveIntegerField(default=0)
-
-    objects = RecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("outlet day")
@@ -340,6 +349,27 @@ class OutletDay(models.Model):
 
     def __str__(self):
         return f"{self.outlet_id} {self.day}"
+
+
+class OutletMonth(RollupCounts):
+    """The sums of an outlet's days in a month, kept by the same statements as OutletDay: a
+    month's report reads one row per outlet instead of thirty. Readable by whoever may read
+    the daily rollups (no permission of its own)."""
+
+    outlet = models.ForeignKey(Outlet, on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey(CourierCompany, on_delete=models.CASCADE, related_name="+")
+    area_code = models.CharField(max_length=CODE_WIDTH)
+    month = models.DateField()  # the month's first day
+
+    class Meta:
+        verbose_name = _("outlet month")
+        verbose_name_plural = _("outlet months")
+        constraints = [models.UniqueConstraint(fields=["outlet", "month"],
+                                               name="uniq_outlet_month")]
+        indexes = [models.Index(fields=["month", "area_code"], name="outletmonth_month_area")]
+
+    def __str__(self):
+        return f"{self.outlet_id} {self.month:%Y-%m}"
 
 
 class ProhibitedTerm(models.Model):

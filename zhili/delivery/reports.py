@@ -1,11 +1,13 @@
 """Compliance with the three 100 % rules (实名收寄, 开箱验视, 过机安检) per outlet, company and
 area, for a day, a month or a range of days.
 
-Everything is computed from the daily rollups (`OutletDay`), never from the record tables: one
-grouped query gives every outlet's sums for the period *and* the period before it (conditional
-sums over both ranges, so the "dropped by 5 points" check costs no second pass), a second one
-the daily trend. Companies and areas are summed in Python from the outlet rows (a city has a
-few thousand outlets), and names are looked up only for the rows a page shows.
+Everything is computed from the rollups, never from the record tables: a month from the month
+rollups (`OutletMonth`, one row per outlet for the month and one for the month before), any
+other period from the daily ones (`OutletDay`) with one grouped query giving every outlet's sums
+for the period *and* the period before it (conditional sums over both ranges, so the "dropped
+by 5 points" check costs no second pass); the daily trend from the daily rollups. Companies
+and areas are summed in Python from the outlet rows (a city has a few thousand outlets), and
+names are looked up only for the rows a page shows.
 
 Rates are floored to two decimals, never rounded: 99.996 % must not print as "100 %", because
 100 % is the legal requirement and anything less is a finding.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from operator import add
 
 from django.db import connections
 from django.db.models import Max, Q, Sum
@@ -25,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from zhili.core import codes
 from zhili.core.scoping import can
 from zhili.core.services import field_error
-from zhili.delivery.models import CourierCompany, IngestBatch, Outlet, OutletDay
+from zhili.delivery.models import CourierCompany, IngestBatch, Outlet, OutletDay, OutletMonth
 
 SUMS = ("parcels", "real_name", "inspected", "xrayed", "flagged", "inspections",
         "inspection_photos", "scans", "alarms")
@@ -132,7 +135,7 @@ def rate(count: int | None, parcels: int | None) -> float | None:
     return (int(count or 0) * 10000 // int(parcels)) / 100
 
 
-@dataclass
+@dataclass(slots=True)
 class Figures:
     """Sums of the rollup columns for one outlet, company, area, day or the whole report."""
 
@@ -146,20 +149,25 @@ class Figures:
     scans: int = 0
     alarms: int = 0
 
-    @property
-    def real_name_rate(self):
-        return rate(self.real_name, self.parcels)
+    # The rates, computed once: a report asks for them several times per row (anomalies,
+    # ordering, the page) and has thousands of rows. A Figures is never changed once made.
+    real_name_rate: float | None = field(init=False, repr=False)
+    inspected_rate: float | None = field(init=False, repr=False)
+    xrayed_rate: float | None = field(init=False, repr=False)
 
-    @property
-    def inspected_rate(self):
-        return rate(self.inspected, self.parcels)
+    def __post_init__(self):
+        self.real_name_rate = rate(self.real_name, self.parcels)
+        self.inspected_rate = rate(self.inspected, self.parcels)
+        self.xrayed_rate = rate(self.xrayed, self.parcels)
 
-    @property
-    def xrayed_rate(self):
-        return rate(self.xrayed, self.parcels)
+    def counts(self) -> tuple[int, ...]:
+        """The SUMS, in their order."""
+        return (self.parcels, self.real_name, self.inspected, self.xrayed, self.flagged,
+                self.inspections, self.inspection_photos, self.scans, self.alarms)
 
     def rates(self) -> dict[str, float | None]:
-        return {name: rate(getattr(self, name), self.parcels) for name in RATES}
+        return {"real_name": self.real_name_rate, "inspected": self.inspected_rate,
+                "xrayed": self.xrayed_rate}
 
     @property
     def attained(self) -> bool | None:
@@ -175,7 +183,7 @@ class Figures:
         return data
 
 
-@dataclass
+@dataclass(slots=True)
 class OutletRow:
     outlet_id: int
     company_id: int
@@ -184,14 +192,11 @@ class OutletRow:
     previous: dict[str, float | None]  # the previous period's rates
     anomalies: list[str] = field(default_factory=list)
     drops: dict[str, float] = field(default_factory=dict)  # rate → points lost
+    serious: bool = False  # a finding in SERIOUS (set with the anomalies)
     name: str = ""
     code: str = ""
     company_name: str = ""
     area_name: str = ""
-
-    @property
-    def serious(self) -> bool:
-        return any(a in SERIOUS for a in self.anomalies)
 
     @property
     def below(self) -> list[str]:
@@ -233,6 +238,7 @@ def detect(row: OutletRow) -> None:
     else:
         found.append("silent")
     row.anomalies = found
+    row.serious = any(a in SERIOUS for a in found)
 
 
 def _worst_first(row: OutletRow):
@@ -290,31 +296,53 @@ CURRENT = tuple(f"c_{name}" for name in SUMS)  # aliases: an annotation named li
 PREVIOUS = tuple(f"p_{name}" for name in ("parcels", *RATES))  # would shadow it for the next
 
 
-def _outlet_sums(base, period: Period, previous: Period) -> dict[int, dict]:
-    """outlet id → {co, code, c_…, p_…}: the period's sums and the previous period's."""
+def _outlet_sums(days, months, period: Period, previous: Period) -> dict[int, list]:
+    """outlet id → [company id, area code, the period's SUMS, the previous period's parcels
+    and RATES counts] (a sums tuple is None when the outlet has no rollup in that period):
+    from the month rollups for a month (two rows an outlet), else from the day rollups."""
+    found: dict[int, list] = {}
+
+    def add(rows, at: int):
+        for pk, company, area, *sums in rows:
+            entry = found.get(pk)
+            if entry is None:
+                found[pk] = entry = [company, area, None, None]
+            entry[at] = sums
+
+    if period.kind == "month" and previous.kind == "month":
+        columns = ("outlet_id", "company_id", "area_code")
+        add(months.filter(month=period.start).values_list(*columns, *SUMS), 2)
+        add(months.filter(month=previous.start).values_list(*columns, "parcels", *RATES), 3)
+        return found
     now_q = Q(day__gte=period.start, day__lte=period.end)
     before_q = Q(day__gte=previous.start, day__lte=previous.end)
     keys = {"co": Max("company_id"), "code": Max("area_code")}
-    if connections[base.db].vendor == "postgresql":
+    if connections[days.db].vendor == "postgresql":
         # One pass over both periods: PostgreSQL evaluates FILTER (…) aggregates as it scans.
         sums = {alias: Sum(alias[2:], filter=now_q) for alias in CURRENT}
         sums.update({alias: Sum(alias[2:], filter=before_q) for alias in PREVIOUS})
-        grouped = (base.filter(day__gte=previous.start, day__lte=period.end)
-                   .values("outlet_id").annotate(**keys, **sums).order_by())
-        return {v["outlet_id"]: v for v in grouped}
+        for pk, company, area, *values in (
+                days.filter(day__gte=previous.start, day__lte=period.end)
+                .values_list("outlet_id").annotate(**keys, **sums).order_by()):
+            now, before = values[:len(SUMS)], values[len(SUMS):]
+            found[pk] = [company, area, [v or 0 for v in now] if any(now) else None,
+                         [v or 0 for v in before] if any(before) else None]
+        return found
     # SQLite computes a filtered aggregate as a CASE per row and column, which costs more than
     # a second range scan of the (outlet, day) index: two plain grouped queries instead.
-    found = {v["outlet_id"]: v for v in base.filter(now_q).values("outlet_id").annotate(
-        **keys, **{alias: Sum(alias[2:]) for alias in CURRENT}).order_by()}
-    for v in base.filter(before_q).values("outlet_id").annotate(
-            **keys, **{alias: Sum(alias[2:]) for alias in PREVIOUS}).order_by():
-        found.setdefault(v["outlet_id"], {"co": v["co"], "code": v["code"]}).update(v)
+    add(days.filter(now_q).values_list("outlet_id").annotate(
+        **keys, **{alias: Sum(alias[2:]) for alias in CURRENT}).order_by(), 2)
+    add(days.filter(before_q).values_list("outlet_id").annotate(
+        **keys, **{alias: Sum(alias[2:]) for alias in PREVIOUS}).order_by(), 3)
     return found
 
 
-def _sum_into(acc: list[int], values) -> None:
-    for i, value in enumerate(values):
-        acc[i] += value
+def _previous_rates(before) -> dict[str, float | None]:
+    if not before:
+        return dict.fromkeys(RATES)
+    parcels, real_name, inspected, xrayed = before  # the order of PREVIOUS
+    return {"real_name": rate(real_name, parcels), "inspected": rate(inspected, parcels),
+            "xrayed": rate(xrayed, parcels)}
 
 
 def compliance(user, *, period: Period, area_prefix: str | None = None,
@@ -323,21 +351,25 @@ def compliance(user, *, period: Period, area_prefix: str | None = None,
     """The report for what the user may see of OutletDay, within the area subtree and company
     asked for. Names are not resolved here: call `resolve_names()` on the rows shown."""
     previous = period.previous()
-    base = OutletDay.objects.restrict(user, "view")
-    if area_prefix:
-        base = base.filter(codes.range_q("area_code", area_prefix))
-    if company_id:
-        base = base.filter(company_id=company_id)
-    if outlet_id:
-        base = base.filter(outlet_id=outlet_id)
+    allowed = can(user, OutletDay, "view")  # the month rollups are read under it too
 
+    def narrowed(model):
+        rows = model.objects.in_scope(user) if allowed else model.objects.none()
+        if area_prefix:
+            rows = rows.filter(codes.range_q("area_code", area_prefix))
+        if company_id:
+            rows = rows.filter(company_id=company_id)
+        if outlet_id:
+            rows = rows.filter(outlet_id=outlet_id)
+        return rows
+
+    base = narrowed(OutletDay)
     rows: dict[int, OutletRow] = {}
-    for pk, v in _outlet_sums(base, period, previous).items():
-        before = Figures(*(int(v.get(alias) or 0) for alias in PREVIOUS))  # parcels + rates
-        rows[pk] = OutletRow(
-            outlet_id=pk, company_id=v["co"], area_code=v["code"],
-            figures=Figures(*(int(v.get(alias) or 0) for alias in CURRENT)),
-            previous={name: rate(getattr(before, name), before.parcels) for name in RATES})
+    for pk, (company, area, now, before) in _outlet_sums(
+            base, narrowed(OutletMonth), period, previous).items():
+        rows[pk] = OutletRow(outlet_id=pk, company_id=company, area_code=area,
+                             figures=Figures(*now) if now else Figures(),
+                             previous=_previous_rates(before))
     if include_silent and can(user, Outlet, "view"):
         # Active outlets without a single rollup row in either period.
         outlets = Outlet.objects.in_scope(user).filter(is_active=True)
@@ -359,18 +391,19 @@ def compliance(user, *, period: Period, area_prefix: str | None = None,
         f = row.figures
         bucket = buckets.setdefault((row.company_id, codes.prefix_of(row.area_code, 3)),
                                     [[0] * len(SUMS), 0, 0, 0])
-        _sum_into(bucket[0], [getattr(f, name) for name in SUMS])
+        if f.parcels or f.inspections or f.scans:
+            bucket[0] = list(map(add, bucket[0], f.counts()))
         bucket[1] += 1
         bucket[2] += f.attained is True
         bucket[3] += row.serious
     totals = [0] * len(SUMS)
     tables: dict[str, dict] = {"companies": {}, "counties": {}, "towns": {}}
     for (company, town), (sums, outlets, attained, flagged) in buckets.items():
-        _sum_into(totals, sums)
+        totals = list(map(add, totals, sums))
         for table, key in (("companies", company), ("counties", codes.pad(town[:6])),
                            ("towns", codes.pad(town))):
             summary = tables[table].setdefault(key, [Summary(key), [0] * len(SUMS)])
-            _sum_into(summary[1], sums)
+            summary[1] = list(map(add, summary[1], sums))
             summary[0].outlets += outlets
             summary[0].attained += attained
             summary[0].flagged_outlets += flagged

@@ -10,6 +10,7 @@ import json
 from django.utils import timezone
 
 from zhili.core.testing import World, battery_factory
+from zhili.delivery import ingest
 from zhili.delivery.models import (
     CourierCompany,
     CourierStaff,
@@ -153,9 +154,11 @@ def make_outlet_day(world, persona, inside: bool, marker: str):
     outlet = _outlet_for(world, persona, inside, marker)
     if outlet is None:
         return None
-    return OutletDay.objects.create(outlet=outlet, company=outlet.company,
-                                    area_code=outlet.area_code,
-                                    day=timezone.localdate(), parcels=10, real_name=9)
+    row = OutletDay.objects.create(outlet=outlet, company=outlet.company,
+                                   area_code=outlet.area_code, day=timezone.localdate(),
+                                   parcels=10, real_name=9)
+    ingest.rebuild_months(row.day, row.day)
+    return row
 
 
 @battery_factory(RectificationOrder)

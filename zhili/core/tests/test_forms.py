@@ -41,3 +41,14 @@ def test_the_mixin_swaps_plain_selects_only():
     assert isinstance(form.fields["plain"].widget, FastSelect)
     assert not isinstance(form.fields["when"].widget, FastSelect)
     assert 'value="a" selected' in str(form["plain"])
+
+
+def test_id_url_writes_what_reverse_writes():
+    from django.urls import reverse
+
+    from zhili.core.views import id_url
+
+    for name in ("events:detail", "delivery:outlet_supervision", "delivery:order_issue"):
+        link = id_url(name)
+        for pk in (1, 42, 987654321, 1234567890123):
+            assert link(pk) == reverse(name, args=[pk])

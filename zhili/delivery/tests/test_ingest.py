@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from zhili.delivery import feeds, ingest
-from zhili.delivery.models import Inspection, OutletDay, Shipment, XRayScan
+from zhili.delivery.models import Inspection, OutletDay, OutletMonth, Shipment, XRayScan
 from zhili.delivery.testing import ndjson, parcel
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +21,19 @@ def push(sector, kind, rows, key="b1", content_type="application/x-ndjson"):
 
 def day_of(sector):
     return OutletDay.objects.get(outlet=sector.outlet)
+
+
+def assert_months_agree():
+    """The month rollups hold the sums of the day rollups, whatever path wrote them."""
+    expected: dict[tuple, list[int]] = {}
+    for outlet, day, *counts in OutletDay.objects.values_list("outlet_id", "day",
+                                                              *ingest.ROLLUP):
+        acc = expected.setdefault((outlet, day.replace(day=1)), [0] * len(ingest.ROLLUP))
+        expected[(outlet, day.replace(day=1))] = [a + c for a, c in zip(acc, counts,
+                                                                          strict=True)]
+    kept = {(outlet, month): list(counts) for outlet, month, *counts in
+            OutletMonth.objects.values_list("outlet_id", "month", *ingest.ROLLUP)}
+    assert kept == expected and kept
 
 
 def test_parcels_are_stored_encrypted_and_counted(sector):
@@ -40,6 +53,7 @@ def test_parcels_are_stored_encrypted_and_counted(sector):
     assert flagged.flagged and "烟花" in flagged.flag_terms
     day = day_of(sector)
     assert (day.parcels, day.real_name, day.flagged) == (3, 2, 1)
+    assert_months_agree()
 
 
 def test_a_resent_batch_is_answered_not_counted_twice(sector):
@@ -110,6 +124,7 @@ def test_inspections_and_scans_complete_parcels_either_order(sector):
     assert (day.parcels, day.inspected, day.xrayed, day.inspections,
             day.inspection_photos, day.scans) == (2, 2, 1, 2, 1, 1)
     assert Inspection.objects.count() == 2 and XRayScan.objects.count() == 1
+    assert_months_agree()
     # The rollups rebuilt from the records agree with the ones kept during ingestion.
     kept = list(OutletDay.objects.values_list("outlet_id", "day", "parcels", "inspected",
                                               "xrayed", "inspections", "scans"))
@@ -117,6 +132,7 @@ def test_inspections_and_scans_complete_parcels_either_order(sector):
     ingest.rebuild_days(today - dt.timedelta(days=2), today)
     assert list(OutletDay.objects.values_list("outlet_id", "day", "parcels", "inspected",
                                               "xrayed", "inspections", "scans")) == kept
+    assert_months_agree()
 
 
 def test_reconcile_sets_flags_a_concurrent_batch_could_not_see(sector):
@@ -130,4 +146,5 @@ def test_reconcile_sets_flags_a_concurrent_batch_could_not_see(sector):
     today = timezone.localdate()
     assert ingest.reconcile_days(today - dt.timedelta(days=3), today) == 1
     assert Shipment.objects.get().inspected and day_of(sector).inspected == 1
+    assert_months_agree()
     assert ingest.reconcile_days(today - dt.timedelta(days=3), today) == 0

@@ -217,13 +217,28 @@ def test_report_reads_only_rollups_in_few_queries(data):
         reports.resolve_names(report.rows[:100])
     tables = " ".join(q["sql"] for q in queries.captured_queries)
     assert "delivery_shipment" not in tables and "delivery_inspection" not in tables
-    grouped = [q for q in queries.captured_queries if "GROUP BY" in q["sql"]
-               and "delivery_outletday" in q["sql"]]
-    # The outlets with the previous period (one pass on PostgreSQL, two on SQLite: see
-    # reports._outlet_sums) and the trend.
-    assert len(grouped) == (2 if connection.vendor == "postgresql" else 3)
+    sql = [q["sql"] for q in queries.captured_queries]
+    # A month: the month rollups of the month and of the month before, and the daily trend.
+    assert len([q for q in sql if "delivery_outletmonth" in q]) == 2
+    assert len([q for q in sql if "GROUP BY" in q and "delivery_outletday" in q]) == 1
     # + scope, silent outlets, company / area / outlet names, "data as of"
     assert len(queries.captured_queries) <= 12
+    with CaptureQueriesContext(connection) as queries:
+        reports.compliance(data.regulator, period=THE_DAY)
+    grouped = [q for q in queries.captured_queries if "GROUP BY" in q["sql"]
+               and "delivery_outletday" in q["sql"]]
+    # Any other period: the outlets with the previous period (one pass on PostgreSQL, two on
+    # SQLite: see reports._outlet_sums) and the trend.
+    assert len(grouped) == (2 if connection.vendor == "postgresql" else 3)
+
+
+def test_a_month_from_month_rollups_matches_the_same_days(data):
+    month = reports.month_period(DAY)
+    by_month = reports.compliance(data.regulator, period=month)
+    by_days = reports.compliance(data.regulator, period=reports.Period(month.start, month.end))
+    assert by_month.rows and [(r.outlet_id, r.figures.counts()) for r in by_month.rows] == \
+        [(r.outlet_id, r.figures.counts()) for r in by_days.rows]
+    assert by_month.totals.counts() == by_days.totals.counts()
 
 
 # --- rectification orders -----------------------------------------------------------------------
