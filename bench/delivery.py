@@ -231,7 +231,8 @@ def clear_records() -> None:
     from django.db import connection
 
     with connection.cursor() as cur:
-        for table in ("delivery_shipment", "delivery_outletday", "delivery_ingestbatch"):
+        for table in ("delivery_shipment", "delivery_outletday", "delivery_outletmonth",
+                      "delivery_ingestbatch"):
             if connection.vendor == "postgresql":
                 cur.execute(f"TRUNCATE {table}")
             else:
@@ -350,6 +351,7 @@ def measure_http(sector: Sector, bodies: list[bytes], key: str, port: int) -> di
 
 def fill_month(sector: Sector, month: dt.date) -> int:
     """Rollup rows for every outlet and day of `month` (what a month of ingestion leaves)."""
+    from zhili.delivery import ingest
     from zhili.delivery.models import OutletDay
 
     rng = random.Random(SEED + 2)
@@ -366,6 +368,7 @@ def fill_month(sector: Sector, month: dt.date) -> int:
                 inspection_photos=parcels // 2, scans=parcels, alarms=0))
         day += dt.timedelta(days=1)
     OutletDay.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
+    ingest.rebuild_months(month, month)  # the month rollups ingestion keeps beside them
     return len(rows)
 
 

@@ -3,6 +3,7 @@ active position holds its permission."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -34,7 +35,13 @@ def visible_items(scope) -> list[tuple[str, list[dict]]]:
         if item.perm and not scope.can(item.perm):
             continue
         sections.setdefault(str(item.section), []).append(
-            {"label": str(item.label), "url": reverse(item.url_name), "icon": item.icon,
+            {"label": str(item.label), "url": _url(item.url_name), "icon": item.icon,
              "url_name": item.url_name}
         )
     return list(sections.items())
+
+
+@functools.cache
+def _url(name: str) -> str:
+    """The entry's address: reversed once per process, not on every page."""
+    return reverse(name)

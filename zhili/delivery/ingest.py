@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import time
 from dataclasses import dataclass
 
@@ -192,12 +193,8 @@ def _copy_new_parcels(cursor, rows: list[tuple]) -> Written | None:
     if _any_records(cursor, "delivery_inspection", rows) or \
             _any_records(cursor, "delivery_xrayscan", rows):
         return None
-    days = [row[4] for row in rows]
-    cursor.execute("SELECT EXISTS (SELECT 1 FROM delivery_shipment WHERE company_id = %s AND "
-                   "day BETWEEN %s AND %s AND waybill = ANY(%s))",
-                   [rows[0][0], min(days), max(days), [row[3] for row in rows]])
-    if cursor.fetchone()[0]:
-        return None
+    # No look for stored keys first: a resent record is rare, and the unique key finds it
+    # during the COPY at no extra cost (the savepoint is then rolled back).
     columns = (*COLUMNS[FeedKind.SHIPMENTS], "inspected", "xrayed")
     try:
         with transaction.atomic(), cursor.copy(
@@ -212,21 +209,16 @@ def _copy_new_parcels(cursor, rows: list[tuple]) -> Written | None:
         acc[0] += 1
         acc[1] += row[9]
         acc[2] += row[14]
-    months: dict[tuple, list[int]] = {}
-    for (outlet, company, area, day), acc in sums.items():
-        _sum_into(months.setdefault((outlet, company, area, day.replace(day=1)), [0, 0, 0]),
-                  acc)
-    for period, found in (("day", sums), ("month", months)):
-        table, key = PERIODS[period]
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(KEYS[:3])}, {key}, {', '.join(ROLLUP)}) "
-            f"VALUES (%s, %s, %s, %s, %s, %s, 0, 0, %s, 0, 0, 0, 0) ON CONFLICT (outlet_id, "
-            f"{key}) DO UPDATE SET parcels = {table}.parcels + EXCLUDED.parcels, "
-            f"real_name = {table}.real_name + EXCLUDED.real_name, "
-            f"flagged = {table}.flagged + EXCLUDED.flagged",
-            # In (outlet, day) order, as every rollup upsert locks them: concurrent batches
-            # of one company then wait for each other instead of deadlocking.
-            [(*k, *acc) for k, acc in sorted(found.items(), key=lambda i: (i[0][0], i[0][3]))])
+    # The per-day sums go to the server as one JSON document (the driver writes a JSON string
+    # far faster than it writes arrays): one statement upserts both rollups.
+    sums_json = json.dumps([(*key[:3], key[3].isoformat(), *acc) for key, acc in sums.items()])
+    cursor.execute(
+        "WITH d AS (SELECT (e->>0)::bigint AS outlet_id, (e->>1)::bigint AS company_id, "
+        "e->>2 AS area_code, (e->>3)::date AS day, (e->>4)::int AS parcels, "
+        "(e->>5)::int AS real_name, (e->>6)::int AS flagged "
+        "FROM json_array_elements(%s::json) AS e), "
+        + _rollup_ctes("d", parcels="sum(parcels)", real_name="sum(real_name)",
+                       flagged="sum(flagged)") + " SELECT 1", [sums_json])
     return Written(len(rows), 0)
 
 
@@ -236,11 +228,6 @@ def _any_records(cursor, table: str, rows: list[tuple]) -> bool:
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE company_id = %s AND day "
                    "BETWEEN %s::date - 1 AND %s::date + 1)", [rows[0][0], min(days), max(days)])
     return cursor.fetchone()[0]
-
-
-def _sum_into(acc: list[int], values) -> None:
-    for i, value in enumerate(values):
-        acc[i] += value
 
 
 def _month_of(column: str) -> str:

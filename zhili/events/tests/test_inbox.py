@@ -1,4 +1,5 @@
 import pytest
+from django.utils import timezone
 
 from zhili.events import services
 from zhili.events.models import Event
@@ -27,10 +28,27 @@ def test_inbox_counts_up_to_the_cap(loop, client_for, monkeypatch):
     assert paginator.capped and paginator.count == 3 and paginator.count_label == "3+"
     assert paginator.num_pages == 2
     assert "3+" in capped.content.decode()
-    assert len(capped.context["rows"]) == 2
+    assert len(capped.context["lines"]) == 2
     # A text search (no index can serve it) counts four pages' worth only.
     search = dispatcher.get("/events/?box=all&q=垃圾").context["paginator"]
     assert search.cap == 8 and search.count == 5 and not search.capped
+
+
+def test_inbox_rows_link_label_and_flag_the_overdue(loop, client_for):
+    report(loop, 2)
+    late, on_time = Event.objects.order_by("pk")
+    Event.objects.filter(pk=late.pk).update(overdue=True, urgency="critical")
+    page = client_for(loop.dispatcher).get("/events/?box=all").content.decode()
+    assert f'<a href="/events/{late.pk}/">{late.number}</a>' in page
+    assert f'<a href="/events/{on_time.pk}/">{on_time.number}</a>' in page
+    assert page.count('<tr class="table-danger">') == 1
+    late.refresh_from_db()
+    assert late.deadline_at is not None
+    shown = timezone.localtime(late.deadline_at).strftime("%m-%d %H:%M")
+    assert f'{shown} <span class="badge text-bg-danger">Overdue</span>' in page
+    assert f'{late.title} <span class="badge text-bg-danger">{late.get_urgency_display()}' \
+        in page
+    assert f'<td class="text-nowrap">{late.get_state_display()}</td>' in page
 
 
 def test_detail_shows_the_time_left_on_the_clock(loop, client_for):
