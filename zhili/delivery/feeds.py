@@ -42,7 +42,7 @@ INSPECTION_RESULTS = {**{v: v for v in InspectionResult.values},
                       "通过": InspectionResult.PASSED, "正常": InspectionResult.PASSED,
                       "拒绝验视": InspectionResult.REFUSED, "违禁": InspectionResult.PROHIBITED,
                       "禁寄": InspectionResult.PROHIBITED, "可疑": InspectionResult.SUSPICIOUS}
-_SENDER_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_SENDER_STRING = json.JSONEncoder(ensure_ascii=False)  # one string as a JSON string
 CSV_TYPES = ("text/csv", "application/csv")
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 TRUE = {"1", "true", "yes", "y", "是", "t"}
@@ -295,7 +295,7 @@ def check_shipments(parsed, ctx: Context) -> Rows:
     weight, flagged, flag_terms, batch_id, received_at."""
     rows, seen = Rows(), set()
     today, received = ctx.today, ctx.now
-    encrypt, dumps = crypto.encrypt, _SENDER_JSON.encode
+    encrypt, dumps = crypto.encrypter("sender"), _SENDER_STRING.encode
     for line, row, problem in parsed:
         rows.submitted += 1
         if row is None:
@@ -352,8 +352,10 @@ def check_shipments(parsed, ctx: Context) -> Rows:
                 phone = ""
         sender = None
         if name or number or phone:
-            sender = encrypt(dumps({"name": name[:50], "id_type": id_type,
-                                    "id_number": number[:30], "phone": phone}), "sender")
+            # The JSON object written field by field: a string per json.dumps is several
+            # times faster than encoding the dict, and gives the same text.
+            sender = encrypt(f'{{"name":{dumps(name[:50])},"id_type":{dumps(id_type)},'
+                             f'"id_number":{dumps(number[:30])},"phone":{dumps(phone)}}}')
         hits = ctx.screen.hits(goods)
         seen.add(waybill)
         rows.good.append((

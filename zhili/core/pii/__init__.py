@@ -32,6 +32,7 @@ from zhili.core.pii.crypto import (
     blind_index,
     decrypt,
     encrypt,
+    encrypter,
     is_current,
 )
 from zhili.core.pii.fields import (
@@ -86,6 +87,7 @@ __all__ = [
     "blind_index_field",
     "decrypt",
     "encrypt",
+    "encrypter",
     "field_kind",
     "is_current",
     "keyring",

@@ -56,6 +56,16 @@ def test_parcels_are_stored_encrypted_and_counted(sector):
     assert_months_agree()
 
 
+def test_the_sender_is_stored_as_json_whatever_its_characters(sector):
+    import json
+
+    name = '王"五\\ 的\t店'
+    push(sector, "shipments", [parcel("SF0000000009", sender_name=name, id_number="AB\"12",
+                                      id_type="414", phone="")])
+    stored = json.loads(Shipment.objects.get(waybill="SF0000000009").sender)
+    assert stored == {"name": name, "id_type": "414", "id_number": 'AB"12', "phone": ""}
+
+
 def test_a_resent_batch_is_answered_not_counted_twice(sector):
     rows = [parcel("SF0000000001"), parcel("SF0000000002")]
     first, _ = push(sector, "shipments", rows)

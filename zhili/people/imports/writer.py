@@ -71,6 +71,8 @@ class PersonWriter:
                 companion = companion_field(Person, field.name)
                 self.encrypted[field.name] = (
                     field.kind, self.index[companion.attname] if companion else None)
+        # One encrypter per kind for the whole import (key and associated data looked up once).
+        self.encrypt = {kind: pii.encrypter(kind) for kind, _c in self.encrypted.values()}
         template = []
         for field in self.fields:
             value = field.get_default() if field.has_default() else (
@@ -169,7 +171,7 @@ class PersonWriter:
                 row[position] = value
             elif value:
                 kind, companion = spec
-                row[position] = pii.encrypt(value, kind)
+                row[position] = self.encrypt[kind](value)
                 if companion is not None:
                     row[companion] = id_bidx if name == "id_number" else \
                         pii.blind_index(value, kind)
@@ -213,7 +215,7 @@ class PersonWriter:
                 parts[position] = _copy_text(value)
             elif value:
                 kind, companion = spec
-                parts[position] = pii.encrypt(value, kind)  # base64url: nothing to escape
+                parts[position] = self.encrypt[kind](value)  # base64url: nothing to escape
                 if companion is not None:
                     parts[companion] = id_bidx if name == "id_number" else \
                         pii.blind_index(value, kind)
@@ -275,7 +277,7 @@ class PersonWriter:
                     row_values[self.fields[self.index[name]].column] = value
                     continue
                 kind, companion = spec
-                row_values[self.fields[self.index[name]].column] = pii.encrypt(value, kind) \
+                row_values[self.fields[self.index[name]].column] = self.encrypt[kind](value) \
                     if value else None
                 if companion is not None:
                     row_values[self.columns[companion]] = pii.blind_index(value, kind) \
