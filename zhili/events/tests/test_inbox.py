@@ -57,3 +57,19 @@ def test_detail_shows_the_time_left_on_the_clock(loop, client_for):
     assert event.deadline_at is not None and not event.overdue
     page = client_for(loop.dispatcher).get(f"/events/{event.pk}/").content.decode()
     assert " left" in page and "0\xa0minutes left" not in page and "0 minutes left" not in page
+
+
+def test_inbox_queries_do_not_grow_with_its_rows(loop, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dispatcher = client_for(loop.dispatcher)
+    dispatcher.get("/events/?box=all")  # per-process caches filled
+    counts = []
+    for n in (2, 20):
+        report(loop, n)
+        with CaptureQueriesContext(connection) as queries:
+            page = dispatcher.get("/events/?box=all")
+        assert page.status_code == 200 and len(page.context["lines"]) >= n
+        counts.append([q["sql"][:80] for q in queries.captured_queries])
+    assert len(counts[0]) == len(counts[1]), "\n".join(counts[1])
