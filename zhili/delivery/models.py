@@ -311,10 +311,14 @@ class XRayScan(models.Model):
         return self.waybill
 
 
-class RollupCounts(models.Model):
-    """The counts every rollup keeps (ingest.ROLLUP): parcels and how many of them were
-    registered, inspected, screened and flagged; inspection and scan records."""
+class Rollup(models.Model):
+    """What every rollup row keeps (ingest.ROLLUP) for an outlet and a period: parcels and how
+    many of them were registered, inspected, screened and flagged; inspection and scan
+    records."""
 
+    outlet = models.ForeignKey(Outlet, on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey(CourierCompany, on_delete=models.CASCADE, related_name="+")
+    area_code = models.CharField(max_length=CODE_WIDTH)
     parcels = models.PositiveIntegerField(default=0)
     real_name = models.PositiveIntegerField(default=0)
     inspected = models.PositiveIntegerField(default=0)
@@ -331,13 +335,10 @@ class RollupCounts(models.Model):
         abstract = True
 
 
-class OutletDay(RollupCounts):
+class OutletDay(Rollup):
     """The daily rollup of an outlet, kept current by ingestion in the same transaction as the
     records (and rebuildable from them): the reports read these rows, never the records."""
 
-    outlet = models.ForeignKey(Outlet, on_delete=models.CASCADE, related_name="days")
-    company = models.ForeignKey(CourierCompany, on_delete=models.CASCADE, related_name="+")
-    area_code = models.CharField(max_length=CODE_WIDTH)
     day = models.DateField()
 
     class Meta:
@@ -351,14 +352,11 @@ class OutletDay(RollupCounts):
         return f"{self.outlet_id} {self.day}"
 
 
-class OutletMonth(RollupCounts):
+class OutletMonth(Rollup):
     """The sums of an outlet's days in a month, kept by the same statements as OutletDay: a
     month's report reads one row per outlet instead of thirty. Readable by whoever may read
     the daily rollups (no permission of its own)."""
 
-    outlet = models.ForeignKey(Outlet, on_delete=models.CASCADE, related_name="+")
-    company = models.ForeignKey(CourierCompany, on_delete=models.CASCADE, related_name="+")
-    area_code = models.CharField(max_length=CODE_WIDTH)
     month = models.DateField()  # the month's first day
 
     class Meta:

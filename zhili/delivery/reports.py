@@ -353,32 +353,28 @@ def compliance(user, *, period: Period, area_prefix: str | None = None,
     previous = period.previous()
     allowed = can(user, OutletDay, "view")  # the month rollups are read under it too
 
-    def narrowed(model):
-        rows = model.objects.in_scope(user) if allowed else model.objects.none()
+    def narrowed(queryset, outlet_field: str = "outlet_id"):
         if area_prefix:
-            rows = rows.filter(codes.range_q("area_code", area_prefix))
+            queryset = queryset.filter(codes.range_q("area_code", area_prefix))
         if company_id:
-            rows = rows.filter(company_id=company_id)
+            queryset = queryset.filter(company_id=company_id)
         if outlet_id:
-            rows = rows.filter(outlet_id=outlet_id)
-        return rows
+            queryset = queryset.filter(**{outlet_field: outlet_id})
+        return queryset
 
-    base = narrowed(OutletDay)
+    def rollups(model):
+        return narrowed(model.objects.in_scope(user) if allowed else model.objects.none())
+
+    base = rollups(OutletDay)
     rows: dict[int, OutletRow] = {}
     for pk, (company, area, now, before) in _outlet_sums(
-            base, narrowed(OutletMonth), period, previous).items():
+            base, rollups(OutletMonth), period, previous).items():
         rows[pk] = OutletRow(outlet_id=pk, company_id=company, area_code=area,
                              figures=Figures(*now) if now else Figures(),
                              previous=_previous_rates(before))
     if include_silent and can(user, Outlet, "view"):
         # Active outlets without a single rollup row in either period.
-        outlets = Outlet.objects.in_scope(user).filter(is_active=True)
-        if area_prefix:
-            outlets = outlets.filter(codes.range_q("area_code", area_prefix))
-        if company_id:
-            outlets = outlets.filter(company_id=company_id)
-        if outlet_id:
-            outlets = outlets.filter(pk=outlet_id)
+        outlets = narrowed(Outlet.objects.in_scope(user).filter(is_active=True), "pk")
         for pk, company, code in outlets.values_list("pk", "company_id", "area_code"):
             if pk not in rows:
                 rows[pk] = OutletRow(outlet_id=pk, company_id=company, area_code=code,

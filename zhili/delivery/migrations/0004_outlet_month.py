@@ -36,6 +36,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name='outletday',
+            name='outlet',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='delivery.outlet'),
+        ),
         migrations.CreateModel(
             name='OutletMonth',
             fields=[
