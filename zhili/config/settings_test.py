@@ -1,9 +1,14 @@
 """Settings for the test suite: the real settings with fast hashing, inline tasks, temp files."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
-os.environ.setdefault("ZHILI_DATA_DIR", tempfile.mkdtemp(prefix="zhili-test-"))
+if "ZHILI_DATA_DIR" not in os.environ:
+    # One directory for the run (the test workers inherit it), removed when the run ends.
+    os.environ["ZHILI_DATA_DIR"] = tempfile.mkdtemp(prefix="zhili-test-")
+    atexit.register(shutil.rmtree, os.environ["ZHILI_DATA_DIR"], ignore_errors=True)
 
 from zhili.config.settings import *  # noqa: E402,F403
 
