@@ -19,7 +19,7 @@ from django_fsm import FSMField, transition
 
 from zhili.core.codes import CODE_WIDTH
 from zhili.core.pii import EncryptedTextField, blind_index_field
-from zhili.core.scoping import ScopedQuerySet
+from zhili.core.scoping import ScopedQuerySet, can
 from zhili.core.workflow import DeadlineMixin, TransitionLogBase
 from zhili.delivery.choices import (
     BatchState,
@@ -352,12 +352,22 @@ class OutletDay(Rollup):
         return f"{self.outlet_id} {self.day}"
 
 
+class MonthRollupQuerySet(RecordQuerySet):
+    def restrict(self, user, action: str = "view") -> ScopedQuerySet:
+        """Under the day rollups' permission: the same figures, summed by month."""
+        if not can(user, OutletDay, action):
+            return self.none()
+        return self.in_scope(user)
+
+
 class OutletMonth(Rollup):
     """The sums of an outlet's days in a month, kept by the same statements as OutletDay: a
     month's report reads one row per outlet instead of thirty. Readable by whoever may read
     the daily rollups (no permission of its own)."""
 
     month = models.DateField()  # the month's first day
+
+    objects = MonthRollupQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("outlet month")

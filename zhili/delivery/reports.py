@@ -302,7 +302,7 @@ def _outlet_sums(days, months, period: Period, previous: Period) -> dict[int, li
     from the month rollups for a month (two rows an outlet), else from the day rollups."""
     found: dict[int, list] = {}
 
-    def add(rows, at: int):
+    def collect(rows, at: int):
         for pk, company, area, *sums in rows:
             entry = found.get(pk)
             if entry is None:
@@ -311,8 +311,8 @@ def _outlet_sums(days, months, period: Period, previous: Period) -> dict[int, li
 
     if period.kind == "month" and previous.kind == "month":
         columns = ("outlet_id", "company_id", "area_code")
-        add(months.filter(month=period.start).values_list(*columns, *SUMS), 2)
-        add(months.filter(month=previous.start).values_list(*columns, "parcels", *RATES), 3)
+        collect(months.filter(month=period.start).values_list(*columns, *SUMS), 2)
+        collect(months.filter(month=previous.start).values_list(*columns, "parcels", *RATES), 3)
         return found
     now_q = Q(day__gte=period.start, day__lte=period.end)
     before_q = Q(day__gte=previous.start, day__lte=previous.end)
@@ -330,9 +330,9 @@ def _outlet_sums(days, months, period: Period, previous: Period) -> dict[int, li
         return found
     # SQLite computes a filtered aggregate as a CASE per row and column, which costs more than
     # a second range scan of the (outlet, day) index: two plain grouped queries instead.
-    add(days.filter(now_q).values_list("outlet_id").annotate(
+    collect(days.filter(now_q).values_list("outlet_id").annotate(
         **keys, **{alias: Sum(alias[2:]) for alias in CURRENT}).order_by(), 2)
-    add(days.filter(before_q).values_list("outlet_id").annotate(
+    collect(days.filter(before_q).values_list("outlet_id").annotate(
         **keys, **{alias: Sum(alias[2:]) for alias in PREVIOUS}).order_by(), 3)
     return found
 
@@ -351,8 +351,6 @@ def compliance(user, *, period: Period, area_prefix: str | None = None,
     """The report for what the user may see of OutletDay, within the area subtree and company
     asked for. Names are not resolved here: call `resolve_names()` on the rows shown."""
     previous = period.previous()
-    allowed = can(user, OutletDay, "view")  # the month rollups are read under it too
-
     def narrowed(queryset, outlet_field: str = "outlet_id"):
         if area_prefix:
             queryset = queryset.filter(codes.range_q("area_code", area_prefix))
@@ -362,13 +360,10 @@ def compliance(user, *, period: Period, area_prefix: str | None = None,
             queryset = queryset.filter(**{outlet_field: outlet_id})
         return queryset
 
-    def rollups(model):
-        return narrowed(model.objects.in_scope(user) if allowed else model.objects.none())
-
-    base = rollups(OutletDay)
+    base = narrowed(OutletDay.objects.restrict(user))
     rows: dict[int, OutletRow] = {}
     for pk, (company, area, now, before) in _outlet_sums(
-            base, rollups(OutletMonth), period, previous).items():
+            base, narrowed(OutletMonth.objects.restrict(user)), period, previous).items():
         rows[pk] = OutletRow(outlet_id=pk, company_id=company, area_code=area,
                              figures=Figures(*now) if now else Figures(),
                              previous=_previous_rates(before))

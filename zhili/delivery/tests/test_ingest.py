@@ -28,9 +28,9 @@ def assert_months_agree():
     expected: dict[tuple, list[int]] = {}
     for outlet, day, *counts in OutletDay.objects.values_list("outlet_id", "day",
                                                               *ingest.ROLLUP):
-        acc = expected.setdefault((outlet, day.replace(day=1)), [0] * len(ingest.ROLLUP))
-        expected[(outlet, day.replace(day=1))] = [a + c for a, c in zip(acc, counts,
-                                                                          strict=True)]
+        key = (outlet, day.replace(day=1))
+        before = expected.get(key, [0] * len(ingest.ROLLUP))
+        expected[key] = [a + c for a, c in zip(before, counts, strict=True)]
     kept = {(outlet, month): list(counts) for outlet, month, *counts in
             OutletMonth.objects.values_list("outlet_id", "month", *ingest.ROLLUP)}
     assert kept == expected and kept
